@@ -1,0 +1,271 @@
+"""Frozen model objects shared by every input form (our YAML spec, PICT model files).
+
+Two levels:
+
+* ``CombinatorialModel``: factors (named value lists), constraints (parsed ASTs), strength and
+  seed. Both the YAML spec and a PICT file become one; the cover layer lowers it to integers.
+* ``Spec``: a table with all its fields (categorical ones plus the shapes that fill the rest),
+  from which ``Spec.combinatorial_model()`` takes the categorical part.
+
+Every node keeps the ``Location`` it was written at, so later errors can point at the file.
+This module imports only ``errors`` and the standard library.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from coverage_gen.errors import Location
+
+# --------------------------------------------------------------------------- constraint AST
+# Operators as written in the constraint language (PICT's): = <> < <= > >=.
+COMPARISON_OPERATORS = ("=", "<>", "<", "<=", ">", ">=")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRef:
+    """``[Name]``: the value a row holds for a factor."""
+
+    name: str
+    loc: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A literal: ``"text"`` (quoted, a string) or ``12.5`` (a number)."""
+
+    text: str
+    quoted: bool
+    loc: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """``[A] op "x"`` or ``[A] op [B]``; ``op`` is one of COMPARISON_OPERATORS."""
+
+    op: str
+    left: FieldRef
+    right: FieldRef | Const
+    loc: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InSet:
+    """``[A] IN {"x", "y"}`` (or ``NOT IN``)."""
+
+    field: FieldRef
+    values: tuple[Const, ...]
+    negated: bool = False
+    loc: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Like:
+    """``[A] LIKE "W*"``: ``*`` matches any run of characters, ``?`` one character."""
+
+    field: FieldRef
+    pattern: Const
+    negated: bool = False
+    loc: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: "Expr"
+    loc: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    operands: tuple["Expr", ...]
+    loc: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    operands: tuple["Expr", ...]
+    loc: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class IfThen:
+    """``IF cond THEN then [ELSE otherwise]``."""
+
+    cond: "Expr"
+    then: "Expr"
+    otherwise: "Expr | None" = None
+    loc: Location = field(default=Location(), compare=False)
+
+
+Expr = Comparison | InSet | Like | Not | And | Or | IfThen
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """One user rule: its AST, its text as written, where it was written, its ordinal."""
+
+    expr: Expr
+    text: str
+    loc: Location
+    index: int
+
+
+# --------------------------------------------------------------------------- factors
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """A categorical field: its name and legal values, spelt exactly as written.
+
+    ``numeric`` follows PICT's typing: a factor whose every value parses as a number compares
+    numerically (``[A] < 10``); otherwise values compare as strings.
+    """
+
+    name: str
+    values: tuple[str, ...]
+    numeric: bool = False
+    loc: Location = field(default=Location(), compare=False)
+    value_locs: tuple[Location, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CombinatorialModel:
+    """Factors, constraints, strength and seed: everything the covering-array engine needs."""
+
+    factors: tuple[Factor, ...]
+    constraints: tuple[Constraint, ...] = ()
+    strength: int = 2
+    seed: int = 0
+    source: str | None = None
+    case_sensitive: bool = True
+
+    def factor_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.factors)
+
+
+# --------------------------------------------------------------------------- field shapes
+@dataclass(frozen=True, slots=True)
+class Categorical:
+    """A covering factor: the legal values (vocabulary)."""
+
+    values: tuple[str, ...]
+    numeric: bool = False
+    value_locs: tuple[Location, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class IntegerRange:
+    """Uniform integer in [min, max] (both inclusive)."""
+
+    min: int
+    max: int
+
+
+@dataclass(frozen=True, slots=True)
+class DecimalRange:
+    """Uniform decimal in [min, max], rounded to ``places`` decimals."""
+
+    min: Decimal
+    max: Decimal
+    places: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class LogNormal:
+    """Log-normal with the given median (= exp(mu)) and sigma, optionally clipped."""
+
+    median: Decimal
+    sigma: float
+    clip_min: Decimal | None = None
+    clip_max: Decimal | None = None
+    places: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """Uniform date in [start, end], written with ``format`` (strftime, default ISO)."""
+
+    start: _dt.date
+    end: _dt.date
+    format: str = "%Y-%m-%d"
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A string built per record: ``{seq}``/``{seq:05d}`` is the 1-based record number
+    (offset by ``start - 1``); ``{field}`` is another field's value in the same record."""
+
+    pattern: str
+    start: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Frequency:
+    """A non-covering field drawn from a frequency table (values with relative weights)."""
+
+    values: tuple[str, ...]
+    weights: tuple[float, ...]
+
+
+Shape = Categorical | IntegerRange | DecimalRange | LogNormal | DateRange | Template | Frequency
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str
+    shape: Shape
+    loc: Location = field(default=Location(), compare=False)
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    fields: tuple[FieldSpec, ...]
+    constraints: tuple[Constraint, ...] = ()
+    rows: int | None = None
+    loc: Location = field(default=Location(), compare=False)
+
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def categorical_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if isinstance(f.shape, Categorical))
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A validated spec: one table for now (multi-table specs come with references)."""
+
+    tables: tuple[Table, ...]
+    strength: int = 2
+    seed: int = 0
+    source: str | None = None
+    name: str = ""
+    description: str = ""
+
+    @property
+    def table(self) -> Table:
+        return self.tables[0]
+
+    def combinatorial_model(self) -> CombinatorialModel:
+        """The covering part of the (single) table: its categorical fields and rules."""
+        table = self.table
+        factors = tuple(
+            Factor(
+                name=f.name,
+                values=f.shape.values,
+                numeric=f.shape.numeric,
+                loc=f.loc,
+                value_locs=f.shape.value_locs,
+            )
+            for f in table.categorical_fields()
+            if isinstance(f.shape, Categorical)
+        )
+        return CombinatorialModel(
+            factors=factors,
+            constraints=table.constraints,
+            strength=self.strength,
+            seed=self.seed,
+            source=self.source,
+        )
