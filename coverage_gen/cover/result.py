@@ -54,6 +54,7 @@ class CoveringArray:
     best_known: int | None = None  # published best size for a standard instance, if known
     analysis_seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
+    dead_values: tuple[tuple[int, int], ...] = ()  # (factor, value) no valid row can hold
 
     @property
     def num_rows(self) -> int:

@@ -1,0 +1,171 @@
+"""Command line: parse arguments, call ``api``, render results, map errors to exit codes.
+
+Data goes to files or stdout; logs, progress and diagnostics go to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from coverage_gen import api
+from coverage_gen.errors import (
+    CoverageGenError,
+    InfeasibleSpecError,
+    SinkError,
+    SpecError,
+    UsageError,
+)
+
+EXIT_OK = 0
+EXIT_VERIFY_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BAD_INPUT = 3
+EXIT_INFEASIBLE = 4
+EXIT_INTERNAL = 5
+
+
+def _fail(exc: CoverageGenError) -> NoReturn:
+    """Render a library error on stderr and exit with its family's code."""
+    if isinstance(exc, SpecError):
+        for diagnostic in exc.diagnostics:
+            click.echo(f"error: {diagnostic}", err=True)
+        if not exc.diagnostics:
+            click.echo(f"error: {exc}", err=True)
+        code = EXIT_INFEASIBLE if isinstance(exc, InfeasibleSpecError) else EXIT_BAD_INPUT
+    elif isinstance(exc, UsageError):
+        click.echo(f"error: {exc}", err=True)
+        code = EXIT_USAGE
+    else:
+        kind = "could not write output" if isinstance(exc, SinkError) else "internal error"
+        click.echo(f"error: {kind}: {exc}", err=True)
+        code = EXIT_INTERNAL
+    sys.exit(code)
+
+
+class _Progress:
+    """One self-overwriting status line on a TTY; silent otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.shown = False
+
+    def __call__(self, phase: str, rows: int, lower: int, elapsed: float) -> None:
+        if not self.enabled:
+            return
+        line = f"{phase:<12} {rows:>7} rows  lower bound {lower:>7}  {elapsed:7.1f}s"
+        click.echo("\r" + line, nl=False, err=True)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
+def _progress(quiet: bool) -> _Progress:
+    return _Progress(enabled=not quiet and sys.stderr.isatty())
+
+
+@click.group()
+@click.version_option(package_name="coverage-gen")
+def main() -> None:
+    """coverage-gen: minimal t-wise covering arrays, expanded into test records."""
+
+
+@main.command()
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the records and coverage.json. Without it the rows go to stdout.")
+@click.option("-t", "--strength", type=click.IntRange(min=1), help="Cover every combination of this many fields (default: the spec's, else 2).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the spec's, else 0).")
+@click.option("--rows", type=click.IntRange(min=1), help="Records to produce; beyond the covering rows, further valid rows are sampled.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=api.DEFAULT_TIME_LIMIT, show_default=True,
+              help="Seconds the engine may spend shrinking the array.")
+@click.option("--format", "formats", default="csv,jsonl", show_default=True,
+              help="Comma-separated output formats for -o: csv, jsonl, tsv.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
+def generate(
+    source: Path,
+    out_dir: Path | None,
+    strength: int | None,
+    seed: int | None,
+    rows: int | None,
+    time_limit: float,
+    formats: str,
+    quiet: bool,
+) -> None:
+    """Build a covering array from SOURCE (a YAML spec or a PICT model) and its records.
+
+    With -o, writes one file per format plus coverage.json into the folder. Without -o,
+    prints a PICT model's matrix as tab-separated text (header row first), or a spec's
+    records as CSV, on stdout.
+    """
+    progress = _progress(quiet)
+    try:
+        result = api.generate(
+            source,
+            out_dir,
+            strength=strength,
+            seed=seed,
+            rows=rows,
+            time_limit=time_limit,
+            formats=[f.strip() for f in formats.split(",") if f.strip()],
+            progress=progress,
+        )
+    except CoverageGenError as exc:
+        progress.close()
+        _fail(exc)
+    progress.close()
+    _echo_warnings(result.matrix.warnings, quiet)
+    if out_dir is None:
+        _print_rows(result, tab=result.spec is None)
+    if not quiet:
+        from coverage_gen.report.coverage import render_text
+
+        click.echo(render_text(result.report), err=True)
+        for name, path in result.files.items():
+            click.echo(f"wrote {name}: {path}", err=True)
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-t", "--strength", type=click.IntRange(min=1), help="Strength to check (default: the model's, else 2).")
+@click.option("--max-missing", type=click.IntRange(min=0), default=20, show_default=True,
+              help="How many missing tuples to list.")
+def verify(model: Path, data: Path, strength: int | None, max_missing: int) -> None:
+    """Check DATA (CSV/TSV) against MODEL independently: every feasible t-tuple of values
+    must appear and no row may break a rule. Exits 1 when anything is missing or violated."""
+    try:
+        result = api.verify_file(model, data, strength=strength, max_missing=max_missing)
+    except CoverageGenError as exc:
+        _fail(exc)
+    click.echo(result.render())
+    sys.exit(EXIT_OK if result.ok else EXIT_VERIFY_FAILED)
+
+
+def _echo_warnings(warnings: tuple[object, ...], quiet: bool) -> None:
+    if quiet:
+        return
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _print_rows(result: api.GenerationResult, *, tab: bool) -> None:
+    import csv
+
+    if tab:
+        out = click.get_text_stream("stdout")
+        for row in (result.columns, *result.records):
+            out.write("\t".join(row) + "\n")
+        return
+    writer = csv.writer(click.get_text_stream("stdout"), lineterminator="\n")
+    writer.writerow(result.columns)
+    writer.writerows(result.records)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,171 @@
+"""Seeded AETG/density greedy: one row at a time, every row valid, every coverable tuple held.
+
+Each row is the best of a few candidates. A candidate starts from a random uncovered tuple
+of the t-set with the most uncovered tuples (AETG's seed), then fills the other factors in a
+random order, each with the value that completes the most uncovered tuples (ties: the value
+held by the most uncovered tuples, then random).
+
+Constraints: the compiled candidate builder rejects values that falsify a clause whose
+cells are all assigned, so every complete candidate is valid. That cheap check cannot see
+every dead end; when all candidates of a row dead-end, the row is rebuilt value by value with
+every constrained choice filtered through ``oracle.extendable`` (exact, never dead-ends).
+"""
+
+from __future__ import annotations
+
+from math import comb
+from typing import Protocol
+
+import numpy as np
+
+from coverage_gen._seed import derive_seed, rng_for
+from coverage_gen.cover import _kernels as kern
+from coverage_gen.cover.problem import CoverageProblem
+from coverage_gen.cover.tuples import TupleIndex
+from coverage_gen.errors import SolverError
+
+# Work (tuple look-ups) we allow the candidates of one row; more candidates buy a slightly
+# smaller array at a linear cost, so large models get fewer.
+_CANDIDATE_WORK = 4_000_000
+_MAX_CANDIDATES = 24
+
+
+class Oracle(Protocol):
+    def extendable(self, partial: np.ndarray) -> bool: ...
+
+    def complete(self, partial: np.ndarray, rng: np.random.Generator) -> np.ndarray | None: ...
+
+
+_TABLES_CACHE: list[tuple[CoverageProblem, TupleIndex, kern.Tables]] = []
+
+
+def tables_for(problem: CoverageProblem, index: TupleIndex) -> kern.Tables:
+    """Compiled tables for (problem, index), cached for the last few pairs (the driver
+    calls greedy and local search on the same objects; building costs a sort of all t-sets)."""
+    for p, i, tb in _TABLES_CACHE:
+        if p is problem and i is index:
+            return tb
+    tb = kern.build_tables(problem, index)
+    _TABLES_CACHE.insert(0, (problem, index, tb))
+    del _TABLES_CACHE[2:]
+    return tb
+
+
+def candidates_per_row(problem: CoverageProblem) -> int:
+    """Deterministic candidate count from the model size (never from the clock)."""
+    k, t = problem.num_factors, problem.strength
+    vmax = max(problem.levels)
+    work = k * comb(k - 1, t - 1) * (t + vmax) + comb(k, t) * t
+    return max(1, min(_MAX_CANDIDATES, _CANDIDATE_WORK // max(1, work)))
+
+
+def complete_seed_rows(
+    problem: CoverageProblem, oracle: Oracle, *, seed: int
+) -> np.ndarray:
+    """``problem.seed_rows`` as complete valid rows, in order.
+
+    Free cells (-1) are completed by the oracle; a seed row that no valid row extends (or a
+    complete one that breaks a clause) is dropped, since the array may only hold valid rows.
+    """
+    k = problem.num_factors
+    rng = rng_for(seed, "greedy", "seed-rows")
+    out: list[np.ndarray] = []
+    for raw in problem.seed_rows:
+        partial = np.asarray(raw, dtype=np.int64)
+        if partial.shape != (k,) or np.any(partial >= np.asarray(problem.levels)):
+            continue
+        if np.all(partial >= 0):
+            if problem.row_is_valid(partial.tolist()):
+                out.append(partial)
+            continue
+        row = oracle.complete(partial, rng) if oracle.extendable(partial) else None
+        if row is not None:
+            out.append(np.asarray(row, dtype=np.int64))
+    return np.array(out, dtype=np.int64).reshape(len(out), k)
+
+
+def greedy_array(
+    problem: CoverageProblem,
+    index: TupleIndex,
+    coverable: np.ndarray,
+    oracle: Oracle,
+    *,
+    seed: int,
+) -> np.ndarray:
+    """A covering array (``int64[n, k]``) holding every ``coverable`` tuple.
+
+    Seed rows (``problem.seed_rows``, completed via :func:`complete_seed_rows`) come first
+    and are kept even when redundant; the greedy rows follow, with redundant ones dropped.
+    The result depends only on ``(problem, coverable, seed)``.
+    """
+    tb = tables_for(problem, index)
+    uncov = np.array(coverable, dtype=np.bool_, copy=True)
+    tset_unc = np.zeros(index.num_tsets, dtype=np.int64)
+    fv_unc = np.zeros((problem.num_factors, max(problem.levels)), dtype=np.int64)
+    kern.init_greedy_counts(tb, uncov, tset_unc, fv_unc)
+    remaining = int(tset_unc.sum())
+
+    rows = list(complete_seed_rows(problem, oracle, seed=seed))
+    frozen = len(rows)
+    for row in rows:
+        remaining -= kern.commit_row(tb, uncov, tset_unc, fv_unc, row)
+
+    rng = kern.new_rng(derive_seed(seed, "greedy"))
+    n_cand = candidates_per_row(problem)
+    row = np.empty(problem.num_factors, dtype=np.int64)
+    while remaining > 0:
+        if kern.best_candidate(tb, uncov, tset_unc, fv_unc, rng, n_cand, row) <= 0:
+            row = _oracle_row(tb, uncov, tset_unc, fv_unc, rng, oracle)
+        gained = kern.commit_row(tb, uncov, tset_unc, fv_unc, row)
+        if gained <= 0:
+            raise SolverError("greedy produced a row that covers nothing new")
+        remaining -= gained
+        rows.append(row.copy())
+    array = np.array(rows, dtype=np.int64).reshape(len(rows), problem.num_factors)
+    return drop_redundant(tb, array, frozen=frozen)
+
+
+def drop_redundant(tb: kern.Tables, rows: np.ndarray, *, frozen: int = 0) -> np.ndarray:
+    """Remove rows (after the first ``frozen``) whose tuples other rows all hold."""
+    cnt = np.zeros(int(tb.offsets[-1]), dtype=np.int64)
+    kern.count_cover(tb, rows, rows.shape[0], cnt)
+    drop = kern.redundant_rows(tb, rows, frozen, cnt)
+    return np.ascontiguousarray(rows[~drop])
+
+
+def _oracle_row(
+    tb: kern.Tables,
+    uncov: np.ndarray,
+    tset_unc: np.ndarray,
+    fv_unc: np.ndarray,
+    rng: np.ndarray,
+    oracle: Oracle,
+) -> np.ndarray:
+    """One row built value by value; constrained choices are filtered by the exact oracle.
+
+    The seed tuple is coverable, hence extendable, and each constrained factor keeps the
+    partial row extendable, so this never dead-ends and ends in a valid row.
+    """
+    k = tb.levels.shape[0]
+    row = np.full(k, kern.FREE, dtype=np.int64)
+    tid = kern.pick_seed_tuple(tb, uncov, tset_unc, rng)
+    kern.place_tuple(tb, tid, row)
+    if not oracle.extendable(row):
+        raise SolverError(f"tuple {tid} is marked coverable but no valid row holds it")
+    order = np.empty(k, dtype=np.int64)
+    m = kern.free_order(row, rng, order)
+    newcov = np.empty(int(tb.levels.max()), dtype=np.int64)
+    for f in order[:m].tolist():
+        kern.score_values(tb, uncov, row, f, newcov)
+        levels = int(tb.levels[f])
+        ranking = sorted(range(levels), key=lambda v: (-newcov[v], -fv_unc[f, v], v))
+        if not tb.constrained[f]:
+            row[f] = ranking[0]
+            continue
+        for v in ranking:
+            row[f] = v
+            if oracle.extendable(row):
+                break
+        else:
+            raise SolverError("oracle found no value for an extendable partial row")
+    return row

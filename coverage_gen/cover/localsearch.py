@@ -1,0 +1,111 @@
+"""TCA-style local search that shrinks a complete covering array without losing coverage.
+
+Whenever the working array is complete it is recorded as the best (if smaller) and its row
+with the fewest uniquely held tuples is dropped; then a focused random walk repairs it: pick
+a random uncovered tuple, apply the best non-tabu change that makes some row hold it (the
+rows needing the fewest changed cells, so normally a single cell), scored by weighted newly
+covered tuples minus weighted tuples that lose their only row; uncovered tuples gain weight
+every step. A change that would break a clause is never made, so every row stays valid.
+The inner loop is compiled (``cover._kernels.ls_run``).
+
+Determinism: the result depends only on (problem, coverable, rows, seed, max_steps, lower,
+frozen). ``max_steps`` is the real limit; ``deadline`` is a safety stop checked between
+chunks of steps, and :class:`ShrinkResult.deadline_hit` says whether it cut the run short
+(only then may the result differ between machines).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from coverage_gen._seed import derive_seed
+from coverage_gen.cover import _kernels as kern
+from coverage_gen.cover.greedy import Oracle, tables_for
+from coverage_gen.cover.problem import CoverageProblem
+from coverage_gen.cover.tuples import TupleIndex
+
+# Steps per compiled call between wall-clock checks; the chunking does not change results.
+_CHUNK_STEPS = 4096
+# A changed cell may not change again for this many steps (TCA-style tabu).
+TABU_TENURE = 4
+# Uncovered tuples sampled per greedy-mode step.
+GREEDY_SAMPLES = 4
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ShrinkResult:
+    """The best complete array seen and how the run ended.
+
+    ``rows`` is never larger than the input and holds every coverable tuple the input held.
+    ``reached_floor`` means the array reached ``lower`` (or only frozen rows are left), so no
+    further shrinking is possible; ``deadline_hit`` means the wall-clock safety stop fired.
+    """
+
+    rows: np.ndarray
+    steps: int
+    deadline_hit: bool
+    reached_floor: bool
+    last_improvement_step: int
+
+
+def shrink(
+    problem: CoverageProblem,
+    index: TupleIndex,
+    coverable: np.ndarray,
+    rows: np.ndarray,
+    oracle: Oracle | None = None,
+    *,
+    seed: int,
+    max_steps: int,
+    deadline: float | None = None,
+    lower: int = 1,
+    frozen: int = 0,
+) -> ShrinkResult:
+    """Shrink the complete, valid array ``rows`` (``int64[n, k]``).
+
+    ``oracle`` is unused: rows are complete, so the compiled clause check is exact for them;
+    it is accepted for interface symmetry with the greedy. The first ``frozen`` rows (seed
+    rows) are never changed or dropped. ``deadline`` is a ``time.monotonic()`` value.
+    """
+    del oracle
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    n, k = rows.shape
+    tb = tables_for(problem, index)
+    cov = np.ascontiguousarray(coverable, dtype=np.bool_)
+    num = index.num_tuples
+
+    work = rows.copy()
+    best = rows.copy()
+    tabu = np.full((n, k), kern.TABU_NEVER, dtype=np.int64)
+    cnt = np.zeros(num, dtype=np.int32)
+    weight = np.ones(num, dtype=np.int64)
+    unc_list = np.empty(num, dtype=np.int64)
+    unc_pos = np.empty(num, dtype=np.int64)
+    st = np.zeros(kern.ST_SIZE, dtype=np.int64)
+    kern.ls_init(tb, cov, work, n, cnt, unc_list, unc_pos, st)
+    st[kern.ST_BEST] = n + 1 if st[kern.ST_UNC] == 0 else n  # a complete input is re-recorded
+    rng = kern.new_rng(derive_seed(seed, "localsearch"))
+
+    floor = max(1, lower, frozen)
+    done = n <= floor
+    deadline_hit = False
+    while not done and st[kern.ST_STEP] < max_steps:
+        end = min(max_steps, int(st[kern.ST_STEP]) + _CHUNK_STEPS)
+        done = kern.ls_run(
+            tb, cov, work, tabu, cnt, weight, unc_list, unc_pos, best, st, rng, end,
+            frozen, floor, TABU_TENURE, GREEDY_SAMPLES,
+        )
+        if not done and deadline is not None and time.monotonic() >= deadline:
+            deadline_hit = st[kern.ST_STEP] < max_steps
+            break
+    size = min(int(st[kern.ST_BEST]), n)
+    return ShrinkResult(
+        rows=np.ascontiguousarray(best[:size]),
+        steps=int(st[kern.ST_STEP]),
+        deadline_hit=deadline_hit,
+        reached_floor=bool(done) or n <= floor,
+        last_improvement_step=int(st[kern.ST_LAST]),
+    )

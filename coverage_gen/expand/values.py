@@ -1,0 +1,309 @@
+"""Samplers for the non-categorical field shapes, and a small safe template formatter.
+
+Every sampler takes a numpy ``Generator`` and a row count and returns the values as text, so
+callers never see floats or dates and the output is the same on every machine. Callers pass
+``_seed.rng_for(seed, table, field)`` so each field owns its own stream: adding or removing a
+field never changes another field's values.
+
+Templates are rendered after the other fields (they read them). The formatter is our own:
+``{name}`` and ``{name:spec}`` with a spec from a fixed safe set, ``{{``/``}}`` for braces. It
+never calls ``str.format`` on user text, so ``{seq.__class__}`` or ``{x[0]}`` cannot reach
+Python attributes; they are rejected as malformed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
+
+import numpy as np
+
+from coverage_gen.errors import Location, SpecError, UsageError, spec_error
+from coverage_gen.spec.model import (
+    Categorical,
+    DateRange,
+    DecimalRange,
+    Frequency,
+    IntegerRange,
+    LogNormal,
+    Shape,
+    Template,
+)
+
+SEQ = "seq"  # the reserved template name for the record number
+
+# Decimal arithmetic wide enough for any float (about 310 integer digits) plus places.
+_WIDE = Context(prec=400)
+_INT64_SPAN = 2**63 - 1
+
+
+# --------------------------------------------------------------------------- dispatch
+def sample_field(shape: Shape, n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` values of a non-categorical, non-template shape, as text.
+
+    Categorical fields come from the covering array and templates need the other fields of
+    the record (see ``render_template``), so both are rejected here.
+    """
+    if n < 0:
+        raise UsageError(f"row count must be >= 0, got {n}")
+    if isinstance(shape, IntegerRange):
+        return sample_integers(shape, n, rng)
+    if isinstance(shape, DecimalRange):
+        return sample_decimals(shape, n, rng)
+    if isinstance(shape, LogNormal):
+        return sample_lognormal(shape, n, rng)
+    if isinstance(shape, DateRange):
+        return sample_dates(shape, n, rng)
+    if isinstance(shape, Frequency):
+        return sample_frequency(shape, n, rng)
+    if isinstance(shape, (Categorical, Template)):
+        raise UsageError(f"{type(shape).__name__} fields are not sampled by sample_field")
+    raise UsageError(f"unknown field shape {type(shape).__name__}")
+
+
+# --------------------------------------------------------------------------- numbers
+def _uniform_ints(lo: int, hi: int, n: int, rng: np.random.Generator) -> list[int]:
+    """Uniform Python ints in [lo, hi]; offsets keep huge bounds exact (no int64 overflow)."""
+    if lo > hi:
+        raise UsageError(f"empty range [{lo}, {hi}]")
+    span = hi - lo
+    if span > _INT64_SPAN:
+        raise UsageError(f"range [{lo}, {hi}] is wider than 2**63 - 1")
+    offsets = rng.integers(0, span, size=n, endpoint=True, dtype=np.int64)
+    return [lo + int(k) for k in offsets.tolist()]
+
+
+def sample_integers(shape: IntegerRange, n: int, rng: np.random.Generator) -> list[str]:
+    return [str(v) for v in _uniform_ints(shape.min, shape.max, n, rng)]
+
+
+def sample_decimals(shape: DecimalRange, n: int, rng: np.random.Generator) -> list[str]:
+    """Uniform over the multiples of 10**-places inside [min, max].
+
+    Drawing integers on the grid (rather than rounding a float) keeps every value inside the
+    declared range and makes the text exact.
+    """
+    _check_places(shape.places)
+    scale = Decimal(10) ** shape.places
+    lo = int((shape.min * scale).to_integral_value(rounding=ROUND_CEILING))
+    hi = int((shape.max * scale).to_integral_value(rounding=ROUND_FLOOR))
+    if lo > hi:
+        raise UsageError(
+            f"no value with {shape.places} decimals lies in [{shape.min}, {shape.max}]"
+        )
+    return [_grid_text(k, shape.places) for k in _uniform_ints(lo, hi, n, rng)]
+
+
+def _grid_text(k: int, places: int) -> str:
+    """The text of k * 10**-places with exactly ``places`` decimals."""
+    return format(Decimal(k).scaleb(-places), "f")
+
+
+def _check_places(places: int) -> None:
+    if places < 0:
+        raise UsageError(f"places must be >= 0, got {places}")
+
+
+def sample_lognormal(shape: LogNormal, n: int, rng: np.random.Generator) -> list[str]:
+    """median * exp(sigma * Z), clipped, written with exactly ``places`` decimals."""
+    _check_places(shape.places)
+    if shape.median <= 0 or shape.sigma < 0 or not math.isfinite(shape.sigma):
+        raise UsageError("lognormal needs median > 0 and a finite sigma >= 0")
+    quantum = Decimal(1).scaleb(-shape.places)
+    lo, hi = _clip_bounds(shape, quantum)
+    z = rng.standard_normal(n)
+    with np.errstate(over="ignore"):  # overflow to inf is handled by the clip / check below
+        raw = float(shape.median) * np.exp(shape.sigma * z)
+    if hi is not None:
+        raw = np.minimum(raw, float(hi))
+    if not np.all(np.isfinite(raw)):
+        raise UsageError("lognormal draw overflowed; give clip_max or a smaller sigma")
+    return [_quantize(float(x), quantum, lo, hi) for x in raw.tolist()]
+
+
+def _clip_bounds(shape: LogNormal, quantum: Decimal) -> tuple[Decimal | None, Decimal | None]:
+    """Clip limits rounded inwards to the output grid, so rounding can't leave the range."""
+    lo = None if shape.clip_min is None else shape.clip_min.quantize(quantum, ROUND_CEILING, _WIDE)
+    hi = None if shape.clip_max is None else shape.clip_max.quantize(quantum, ROUND_FLOOR, _WIDE)
+    if lo is not None and hi is not None and lo > hi:
+        raise UsageError(f"lognormal clip range [{shape.clip_min}, {shape.clip_max}] is empty")
+    return lo, hi
+
+
+def _quantize(x: float, quantum: Decimal, lo: Decimal | None, hi: Decimal | None) -> str:
+    # Decimal(float) is the exact binary value, so quantizing it never shows repr noise.
+    d = Decimal(x).quantize(quantum, ROUND_HALF_EVEN, _WIDE)
+    if lo is not None and d < lo:
+        d = lo
+    if hi is not None and d > hi:
+        d = hi
+    return format(d, "f")
+
+
+# --------------------------------------------------------------------------- dates, frequency
+def sample_dates(shape: DateRange, n: int, rng: np.random.Generator) -> list[str]:
+    """Uniform over the days in [start, end]; each distinct day is formatted once."""
+    days = (shape.end - shape.start).days
+    if days < 0:
+        raise UsageError(f"date range ends ({shape.end}) before it starts ({shape.start})")
+    offsets = rng.integers(0, days, size=n, endpoint=True, dtype=np.int64)
+    unique, inverse = np.unique(offsets, return_inverse=True)
+    texts = [
+        (shape.start + _dt.timedelta(days=int(d))).strftime(shape.format) for d in unique.tolist()
+    ]
+    return [texts[i] for i in inverse.reshape(-1).tolist()]
+
+
+def sample_frequency(shape: Frequency, n: int, rng: np.random.Generator) -> list[str]:
+    """Values drawn with probability proportional to their weights."""
+    weights = np.asarray(shape.weights, dtype=np.float64)
+    if len(shape.values) == 0 or weights.shape != (len(shape.values),):
+        raise UsageError("a frequency table needs one weight per value and at least one value")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+        raise UsageError("frequency weights must be finite, >= 0 and not all zero")
+    picks = rng.choice(len(shape.values), size=n, p=weights / weights.sum())
+    return [shape.values[i] for i in picks.tolist()]
+
+
+# --------------------------------------------------------------------------- templates
+# A placeholder name: anything but braces and the characters that mean attribute access,
+# indexing or conversion in str.format. The spec is one of the safe forms below.
+_PLACEHOLDER = re.compile(r"\{([^{}:.\[\]!]+)(?::([^{}]*))?\}")
+_SAFE_SPEC = re.compile(r"(?P<zero>0)?(?P<width>[1-9][0-9]{0,2})?(?P<kind>[ds])?")
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    name: str
+    zero: bool
+    width: int
+    kind: str  # "d", "s" or "" (integer for seq, text otherwise)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTemplate:
+    """A parsed template: literal text and slots (``parts[i]`` is str or _Slot), and the
+    number ``{seq}`` gives the first record."""
+
+    pattern: str
+    parts: tuple[str | _Slot, ...]
+    start: int = 1
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The names the template reads (``seq`` included when used)."""
+        return frozenset(p.name for p in self.parts if isinstance(p, _Slot))
+
+
+def compile_template(
+    pattern: str, *, start: int = 1, loc: Location = Location()
+) -> CompiledTemplate:
+    """Parse ``pattern``; malformed placeholders or unsafe specs raise ``SpecError``."""
+    parts: list[str | _Slot] = []
+    literal: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("{{", i) or pattern.startswith("}}", i):
+            literal.append(ch)
+            i += 2
+        elif ch == "{":
+            match = _PLACEHOLDER.match(pattern, i)
+            if match is None:
+                raise _template_error(pattern, loc, f"malformed placeholder at offset {i}")
+            parts.extend(_flush(literal))
+            parts.append(_slot(match.group(1), match.group(2), pattern, loc))
+            i = match.end()
+        elif ch == "}":
+            raise _template_error(pattern, loc, f"unmatched '}}' at offset {i} (write '}}}}')")
+        else:
+            literal.append(ch)
+            i += 1
+    parts.extend(_flush(literal))
+    return CompiledTemplate(pattern, tuple(parts), start)
+
+
+def _flush(literal: list[str]) -> list[str]:
+    text = "".join(literal)
+    literal.clear()
+    return [text] if text else []
+
+
+def _slot(name: str, spec: str | None, pattern: str, loc: Location) -> _Slot:
+    if name.strip() != name or name.startswith("__"):
+        raise _template_error(pattern, loc, f"placeholder name {name!r} is not allowed")
+    match = _SAFE_SPEC.fullmatch(spec or "")
+    if match is None:
+        raise _template_error(
+            pattern, loc, f"format spec {spec!r} not supported (use d, 05d, 8s or similar)"
+        )
+    kind = match["kind"] or ""
+    if match["zero"] and kind == "s":
+        raise _template_error(pattern, loc, f"zero padding needs an integer spec, not {spec!r}")
+    return _Slot(name, bool(match["zero"]), int(match["width"] or 0), kind)
+
+
+def _template_error(pattern: str, loc: Location, why: str) -> SpecError:
+    return spec_error("bad-template", loc, f"template {pattern!r}: {why}", pattern=pattern)
+
+
+def render_template(
+    template: Template | CompiledTemplate,
+    columns: Mapping[str, Sequence[str]],
+    n: int,
+    *,
+    loc: Location = Location(),
+) -> list[str]:
+    """Render ``n`` records; ``columns`` holds the values of the fields the template reads.
+
+    ``{seq}`` is the 1-based record number offset by ``start - 1`` (reserved: it wins over a
+    field called ``seq``).
+    """
+    compiled = template if isinstance(template, CompiledTemplate) else compile_template(
+        template.pattern, start=template.start, loc=loc
+    )
+    start = compiled.start
+    for name in compiled.names - {SEQ}:
+        if name not in columns:
+            raise _template_error(compiled.pattern, loc, f"unknown field {name!r}")
+    out: list[str] = []
+    for i in range(n):
+        pieces = [
+            p if isinstance(p, str) else _format_slot(p, _slot_value(p, columns, i, start), loc)
+            for p in compiled.parts
+        ]
+        out.append("".join(pieces))
+    return out
+
+
+def _slot_value(slot: _Slot, columns: Mapping[str, Sequence[str]], i: int, start: int) -> int | str:
+    return start + i if slot.name == SEQ else columns[slot.name][i]
+
+
+def _format_slot(slot: _Slot, value: int | str, loc: Location) -> str:
+    as_int = slot.kind == "d" or (slot.kind == "" and (isinstance(value, int) or slot.zero))
+    if not as_int:
+        return str(value).ljust(slot.width)
+    number = _as_int(value, slot, loc)
+    digits = str(abs(number))
+    sign = "-" if number < 0 else ""
+    if slot.zero:
+        return sign + digits.zfill(max(slot.width - len(sign), 0))
+    return (sign + digits).rjust(slot.width)
+
+
+def _as_int(value: int | str, slot: _Slot, loc: Location) -> int:
+    if isinstance(value, int):
+        return value
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise spec_error(
+            "bad-template",
+            loc,
+            f"{{{slot.name}}} has an integer format but the value {value!r} is not an integer",
+        ) from None
