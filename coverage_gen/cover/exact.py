@@ -48,7 +48,7 @@ def improve_or_prove(
     ``deterministic_budget`` is CP-SAT deterministic time for the whole descent (the
     reproducible limit); ``wall_deadline`` an absolute ``time.monotonic()`` safety net.
     """
-    best = np.asarray(rows, dtype=np.int64)
+    best = drop_redundant(index, coverable, np.asarray(rows, dtype=np.int64))
     n_cov = int(np.count_nonzero(coverable))
     steps: list[str] = []
     budget = float(deterministic_budget)
@@ -74,7 +74,24 @@ def improve_or_prove(
             return ExactOutcome(best, LowerBound(n, proof), True, proof, _join(steps, ""))
         if solve.status is cpsat.Status.UNKNOWN or solve.rows is None:
             return ExactOutcome(best, lower, False, "", _join(steps, ""))
-        best = solve.rows
+        best = drop_redundant(index, coverable, solve.rows)
+
+
+def drop_redundant(index: TupleIndex, coverable: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Remove rows (last first) whose coverable tuples all occur in other rows; the
+    exact model at N rows may return spare rows, and every dropped row saves a solve."""
+    if rows.shape[0] == 0:
+        return rows
+    ids = np.stack([index.row_tuple_ids(r) for r in rows])
+    counts = np.zeros(index.num_tuples, dtype=np.int64)
+    np.add.at(counts, ids.reshape(-1), 1)
+    keep = np.ones(rows.shape[0], dtype=bool)
+    for r in range(rows.shape[0] - 1, -1, -1):
+        mine = ids[r][coverable[ids[r]]]
+        if np.all(counts[mine] > 1):
+            keep[r] = False
+            np.subtract.at(counts, ids[r], 1)
+    return rows[keep]
 
 
 def _wall_left(deadline: float | None) -> float:

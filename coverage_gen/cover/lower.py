@@ -331,7 +331,7 @@ def expand_relations(formula: Formula, levels: Sequence[int]) -> Formula:
         allowed: dict[frozenset[int], set[int]] = {}
         for i in range(levels[formula.a]):
             s = frozenset(j for j in range(levels[formula.b]) if (i, j) in formula.pairs)
-            allowed.setdefault(s, set()).add(i); allowed.setdefault(s, set()).add(0)
+            allowed.setdefault(s, set()).add(i)
         not_a = {s: _complement(frozenset(a_s), levels[formula.a]) for s, a_s in allowed.items()}
         return Conj(
             tuple(Disj((Lit(formula.a, not_a[s]), Lit(formula.b, s))) for s in allowed)

@@ -25,7 +25,8 @@ __all__ = ["load_pict"]
 
 # A line opens a constraint when it starts like one (a field, a parenthesis, IF/NOT + space).
 _CONSTRAINT_START = re.compile(r"(?:\[|\(|(?:IF|NOT)(?=[\s\[(]))", re.IGNORECASE)
-_PARAMETER_LINE = re.compile(r"([^\[\](){}\"#:]+):(.*)")
+# ``Name: values``; the name may hold anything but brackets and quotes (rules must name it).
+_PARAMETER_LINE = re.compile(r"([^\[\]{}\":]+):(.*)")
 _WEIGHT = re.compile(r"\(\s*[+-]?\d+(?:\.\d*)?\s*\)\s*$")
 
 

@@ -176,7 +176,8 @@ def test_expand_records_columns_order_and_values() -> None:
 def test_adding_a_field_does_not_change_others() -> None:
     rows = [("US", "1"), ("DE", "2"), ("DE", "1")]
     before = expand_records(_spec(), rows, seed=5)
-    after = expand_records(_spec(FieldSpec("when", DateRange(dt.date(2020, 1, 1), dt.date(2021, 1, 1)))), rows, seed=5)
+    when = FieldSpec("when", DateRange(dt.date(2020, 1, 1), dt.date(2021, 1, 1)))
+    after = expand_records(_spec(when), rows, seed=5)
     assert [r[:4] for r in after.rows] == before.rows
     other_seed = expand_records(_spec(), rows, seed=6)
     assert [r[2] for r in other_seed.rows] != [r[2] for r in before.rows]

@@ -50,10 +50,18 @@ def test_report_fields_and_json_ready() -> None:
         "coverage": 1.0,
     }
     assert report["rows"] == 10 and report["records"] == 25
-    assert report["lower_bound"] == {"value": 9, "reason": "largest t-set has 9 coverable tuples (A x B)"}
+    assert report["lower_bound"] == {
+        "value": 9,
+        "reason": "largest t-set has 9 coverable tuples (A x B)",
+    }
     assert report["optimal"] is False and report["gap"] == 0.1
     assert report["status"] == "FEASIBLE" and report["exit_reason"] == "time limit"
-    assert report["seconds"] == {"analysis": 0.02, "greedy": 0.1, "local search": 1.05, "total": 1.235}
+    assert report["seconds"] == {
+        "analysis": 0.02,
+        "greedy": 0.1,
+        "local search": 1.05,
+        "total": 1.235,
+    }
     assert report["factors"] == ["A", "B", "C"] and report["seed"] == 4
     assert len(report["phases"]) == 3  # type: ignore[arg-type]
 

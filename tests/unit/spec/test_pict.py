@@ -89,6 +89,14 @@ def test_parameter_names_that_start_with_keywords_are_parameters(tmp_path: Path)
     assert model.factor_names() == ("IFace", "Notes")
 
 
+def test_names_with_parentheses_and_values_with_colons(tmp_path: Path) -> None:
+    text = "Size (MB): 1, 2\r\nStart: 10:00, 11:30\r\n[Size (MB)] = 2 OR [Start] = \"10:00\";\r\n"
+    model = load_pict(write(tmp_path, text))
+    assert model.factor_names() == ("Size (MB)", "Start")
+    assert model.factors[1].values == ("10:00", "11:30")
+    assert len(model.constraints) == 1
+
+
 # --------------------------------------------------------------------------- errors
 def test_missing_file() -> None:
     with pytest.raises(SpecError) as info:
