@@ -281,8 +281,9 @@ class _Feasibility:
     by the group's part of the assignment.
     """
 
-    def __init__(self, sem: _Semantics, rules: Sequence[Expr]) -> None:
+    def __init__(self, sem: _Semantics, rules: Sequence[Expr], strength: int) -> None:
         self.sem = sem
+        self.strength = strength
         self.levels = [len(v) for v in sem.values]
         self.tables: dict[int, tuple[tuple[int, ...], dict[tuple[int, ...], bool]]] = {}
         rule_factors = [self._prepare(rule) for rule in rules]
@@ -343,8 +344,20 @@ class _Feasibility:
             for f, v in fixed:
                 assign[f] = v
             free = [f for f in factors if assign[f] is None]
-            self.cache[key] = self._extend(assign, free, rules, self._atom_on(assign))
+            found = self._extend(assign, free, rules, self._atom_on(assign))
+            self.cache[key] = found
+            if found:
+                self._remember_witness(g, assign)
         return self.cache[key]
+
+    def _remember_witness(self, g: int, assign: list[int | None]) -> None:
+        """A satisfying assignment proves every small part of it feasible: cache them all,
+        so most later questions are answered without a search."""
+        factors = sorted(self.groups[g][0])
+        for size in range(1, min(self.strength, len(factors)) + 1):
+            for subset in itertools.combinations(factors, size):
+                key = (g, tuple((f, assign[f]) for f in subset))
+                self.cache[key] = True  # type: ignore[index]
 
     def _extend(
         self,
@@ -353,14 +366,19 @@ class _Feasibility:
         rules: list[Expr],
         atom: Callable[[Atom], Truth],
     ) -> bool:
+        """Depth-first completion of ``free``; on success ``assign`` holds a witness
+        (factors left free once every rule is decided True get any value)."""
         status = _all3(evaluate(rule, atom) for rule in rules)
-        if status is not None or not free:
-            return status is True
+        if status is True:
+            for f in free:
+                assign[f] = 0
+            return True
+        if status is False or not free:
+            return False
         f, rest = free[0], free[1:]
         for v in range(self.levels[f]):
             assign[f] = v
             if self._extend(assign, rest, rules, atom):
-                assign[f] = None
                 return True
         assign[f] = None
         return False
@@ -412,7 +430,7 @@ def check_rows(
         raise UsageError(f"strength {t} is outside 1..{len(sem.names)} (the number of factors)")
     columns = _factor_columns(sem, header, model)
     rules = [c.expr for c in model.constraints]
-    feas = _Feasibility(sem, rules)  # also validates every rule's field names up front
+    feas = _Feasibility(sem, rules, t)  # also validates every rule's field names up front
     violations: list[Violation] = []
     unknown: list[UnknownValue] = []
     valid: list[tuple[int, ...]] = []

@@ -69,7 +69,7 @@ class Reference:
             ">=": left >= right,  # type: ignore[operator]
         }[op]
 
-    def operands(self, factor: Factor, value: str, other: str, numeric: bool) -> tuple[object, object]:
+    def operands(self, value: str, other: str, numeric: bool) -> tuple[object, object]:
         if numeric:
             return Decimal(value), Decimal(other)
         return self.fold(value), self.fold(other)
@@ -80,14 +80,14 @@ class Reference:
             if isinstance(expr.right, FieldRef):
                 other = self.factors[expr.right.name]
                 numeric = factor.numeric and other.numeric
-                pair = self.operands(factor, row[factor.name], row[other.name], numeric)
+                pair = self.operands(row[factor.name], row[other.name], numeric)
             else:
-                pair = self.operands(factor, row[factor.name], expr.right.text, factor.numeric)
+                pair = self.operands(row[factor.name], expr.right.text, factor.numeric)
             return self.compare(expr.op, *pair)
         if isinstance(expr, InSet):
             factor = self.factors[expr.field.name]
             hit = any(
-                self.compare("=", *self.operands(factor, row[factor.name], c.text, factor.numeric))
+                self.compare("=", *self.operands(row[factor.name], c.text, factor.numeric))
                 for c in expr.values
             )
             return hit != expr.negated
@@ -159,7 +159,8 @@ def leaves(draw: st.DrawFn, fs: tuple[Factor, ...]) -> Expr:
     if kind == "const":
         return Comparison(draw(st.sampled_from(OPS)), ref, const_for(draw, factor))
     if kind == "field":
-        return Comparison(draw(st.sampled_from(OPS)), ref, FieldRef(draw(st.sampled_from(same_type)).name))
+        other = FieldRef(draw(st.sampled_from(same_type)).name)
+        return Comparison(draw(st.sampled_from(OPS)), ref, other)
     if kind == "in":
         values = tuple(const_for(draw, factor) for _ in range(draw(st.integers(1, 3))))
         return InSet(ref, values, draw(st.booleans()))

@@ -118,7 +118,8 @@ def test_equality_literals_must_be_values(rule: str, col: int, msg: str) -> None
     [
         ('[Age] = "30"', 9, '[Age] is numeric, but "30" is a quoted string'),
         ('[Age] < "x"', 9, "write numbers without quotes"),
-        ("[Country] < 3", 13, '[Country] has string values, but 3 is a number; write it in quotes: "3"'),
+        ("[Country] < 3", 13,
+         '[Country] has string values, but 3 is a number; write it in quotes: "3"'),
         ("[Currency] IN {1}", 16, "[Currency] has string values"),
         ("[Age] = [Country]", 1, "cannot compare [Age] (numeric) with [Country] (string)"),
         ('[Score] LIKE "1*"', 1, "LIKE needs a string factor, but [Score] is numeric"),
