@@ -195,25 +195,30 @@ def row_valid(tb: Tables, row: np.ndarray) -> bool:
 
 
 @njit(cache=True, inline="always")
-def _value_with(row: np.ndarray, g: int, dcells: np.ndarray, dvals: np.ndarray, nd: int) -> int:
+def _value_with(
+    rows: np.ndarray, r: int, g: int, dcells: np.ndarray, dvals: np.ndarray, nd: int
+) -> int:
     for b in range(nd):
         if dcells[b] == g:
             return dvals[b]
-    return row[g]
+    return rows[r, g]
 
 
 @njit(cache=True, inline="always")
 def change_valid(
-    tb: Tables, row: np.ndarray, dcells: np.ndarray, dvals: np.ndarray, nd: int
+    tb: Tables, rows: np.ndarray, r: int, dcells: np.ndarray, dvals: np.ndarray, nd: int
 ) -> bool:
-    """Would the complete ``row`` stay valid with cells ``dcells`` set to ``dvals``?"""
+    """Would complete row ``rows[r]`` stay valid with cells ``dcells`` set to ``dvals``?
+
+    (Rows are passed as (matrix, index) in the hot loop: slicing a row view costs reference
+    counting in numba, which dominated the step time.)"""
     for a in range(nd):
         f = dcells[a]
         for m in range(tb.fcl_ptr[f], tb.fcl_ptr[f + 1]):
             c = tb.fcl[m]
             ok = False
             for lit in range(tb.cl_ptr[c], tb.cl_ptr[c + 1]):
-                if tb.lit_allow[lit, _value_with(row, tb.lit_f[lit], dcells, dvals, nd)]:
+                if tb.lit_allow[lit, _value_with(rows, r, tb.lit_f[lit], dcells, dvals, nd)]:
                     ok = True
                     break
             if not ok:
@@ -494,7 +499,8 @@ def ls_init(
 @njit(cache=True, inline="always")
 def _move_tuples(
     tb: Tables,
-    row: np.ndarray,
+    rows: np.ndarray,
+    r: int,
     dcells: np.ndarray,
     dvals: np.ndarray,
     nd: int,
@@ -509,7 +515,7 @@ def _move_tuples(
     dup = False
     for j in range(tb.tsets.shape[1]):
         g = tb.tsets[s, j]
-        x = row[g]
+        x = rows[r, g]
         y = x
         for b in range(nd):
             if dcells[b] == g:
@@ -527,7 +533,8 @@ def move_score(
     coverable: np.ndarray,
     cnt: np.ndarray,
     weight: np.ndarray,
-    row: np.ndarray,
+    rows: np.ndarray,
+    r: int,
     dcells: np.ndarray,
     dvals: np.ndarray,
     nd: int,
@@ -537,7 +544,7 @@ def move_score(
     for a in range(nd):
         f = dcells[a]
         for m in range(tb.fts_ptr[f], tb.fts_ptr[f + 1]):
-            old, new, dup = _move_tuples(tb, row, dcells, dvals, nd, a, m)
+            old, new, dup = _move_tuples(tb, rows, r, dcells, dvals, nd, a, m)
             if dup:
                 continue
             if cnt[new] == 0 and coverable[new]:
@@ -555,7 +562,8 @@ def apply_move(
     unc_list: np.ndarray,
     unc_pos: np.ndarray,
     st: np.ndarray,
-    row: np.ndarray,
+    rows: np.ndarray,
+    r: int,
     dcells: np.ndarray,
     dvals: np.ndarray,
     nd: int,
@@ -563,7 +571,7 @@ def apply_move(
     for a in range(nd):
         f = dcells[a]
         for m in range(tb.fts_ptr[f], tb.fts_ptr[f + 1]):
-            old, new, dup = _move_tuples(tb, row, dcells, dvals, nd, a, m)
+            old, new, dup = _move_tuples(tb, rows, r, dcells, dvals, nd, a, m)
             if dup:
                 continue
             cnt[old] -= 1
@@ -573,7 +581,7 @@ def apply_move(
             if cnt[new] == 1 and unc_pos[new] >= 0:
                 _unc_remove(unc_list, unc_pos, st, new)
     for a in range(nd):
-        row[dcells[a]] = dvals[a]
+        rows[r, dcells[a]] = dvals[a]
 
 
 @njit(cache=True)
@@ -618,13 +626,19 @@ def _remove_weakest_row(
 
 @njit(cache=True, inline="always")
 def _tuple_change(
-    tb: Tables, row: np.ndarray, s: int, tvals: np.ndarray, dcells: np.ndarray, dvals: np.ndarray
+    tb: Tables,
+    rows: np.ndarray,
+    r: int,
+    s: int,
+    tvals: np.ndarray,
+    dcells: np.ndarray,
+    dvals: np.ndarray,
 ) -> int:
-    """Cells of ``row`` that must change for it to hold tuple (s, tvals); returns count."""
+    """Cells of ``rows[r]`` that must change for it to hold tuple (s, tvals); their count."""
     nd = 0
     for j in range(tb.tsets.shape[1]):
         f = tb.tsets[s, j]
-        if row[f] != tvals[j]:
+        if rows[r, f] != tvals[j]:
             dcells[nd] = f
             dvals[nd] = tvals[j]
             nd += 1
@@ -632,9 +646,11 @@ def _tuple_change(
 
 
 @njit(cache=True, inline="always")
-def _is_tabu(tabu_row: np.ndarray, dcells: np.ndarray, nd: int, step: int, tenure: int) -> bool:
+def _is_tabu(
+    tabu: np.ndarray, r: int, dcells: np.ndarray, nd: int, step: int, tenure: int
+) -> bool:
     for a in range(nd):
-        if step - tabu_row[dcells[a]] < tenure:
+        if step - tabu[r, dcells[a]] < tenure:
             return True
     return False
 
@@ -668,7 +684,7 @@ def _best_move(
     step = st[ST_STEP]
     dmin = 1 << 30
     for r in range(frozen, n):
-        dist[r] = _tuple_change(tb, rows[r], s, tvals, dcells, dvals)
+        dist[r] = _tuple_change(tb, rows, r, s, tvals, dcells, dvals)
         if dist[r] < dmin:
             dmin = dist[r]
     has_clauses = tb.cl_ptr.shape[0] > 1
@@ -679,12 +695,12 @@ def _best_move(
         for r in range(frozen, n):
             if phase == 0 and dist[r] != dmin:
                 continue
-            nd = _tuple_change(tb, rows[r], s, tvals, dcells, dvals)
-            if phase == 0 and _is_tabu(tabu[r], dcells, nd, step, tenure):
+            nd = _tuple_change(tb, rows, r, s, tvals, dcells, dvals)
+            if phase == 0 and _is_tabu(tabu, r, dcells, nd, step, tenure):
                 continue
-            if has_clauses and not change_valid(tb, rows[r], dcells, dvals, nd):
+            if has_clauses and not change_valid(tb, rows, r, dcells, dvals, nd):
                 continue
-            score = move_score(tb, coverable, cnt, weight, rows[r], dcells, dvals, nd)
+            score = move_score(tb, coverable, cnt, weight, rows, r, dcells, dvals, nd)
             if score > best_score:
                 best_r, best_score, ties = r, score, 1
             elif score == best_score:
@@ -766,8 +782,8 @@ def ls_run(
             for i in range(st[ST_UNC]):
                 weight[unc_list[i]] += 1
         if best_r >= 0:
-            nd = _tuple_change(tb, rows[best_r], best_s, best_vals, dcells, dvals)
-            apply_move(tb, coverable, cnt, unc_list, unc_pos, st, rows[best_r], dcells, dvals, nd)
+            nd = _tuple_change(tb, rows, best_r, best_s, best_vals, dcells, dvals)
+            apply_move(tb, coverable, cnt, unc_list, unc_pos, st, rows, best_r, dcells, dvals, nd)
             for a in range(nd):
                 tabu[best_r, dcells[a]] = st[ST_STEP]
         st[ST_STEP] += 1

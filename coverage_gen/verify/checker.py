@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
 
+from coverage_gen._seed import rng_for
 from coverage_gen.errors import Location, UsageError, spec_error
 from coverage_gen.spec.model import (
     And,
@@ -287,6 +288,9 @@ class _Feasibility:
         self.levels = [len(v) for v in sem.values]
         self.tables: dict[int, tuple[tuple[int, ...], dict[tuple[int, ...], bool]]] = {}
         rule_factors = [self._prepare(rule) for rule in rules]
+        self.rule_factors = {id(rule): fs for rule, fs in zip(rules, rule_factors)}
+        # Only steers the search (which witness is found), never an answer; fixed for repeatability.
+        self._rng = rng_for(0, "verify", "witness-search")
         self.groups = _groups(rule_factors, list(rules))
         self.group_of = {f: g for g, (factors, _) in enumerate(self.groups) for f in factors}
         self.cache: dict[tuple[int, tuple[tuple[int, int], ...]], bool] = {}
@@ -343,12 +347,55 @@ class _Feasibility:
             assign: list[int | None] = [None] * len(self.levels)
             for f, v in fixed:
                 assign[f] = v
+            atom = self._atom_on(assign)
+            undecided = self._undecided(rules, atom)
             free = [f for f in factors if assign[f] is None]
-            found = self._extend(assign, free, rules, self._atom_on(assign))
+            found = undecided is not None and self._extend(assign, free, undecided, atom)
             self.cache[key] = found
             if found:
                 self._remember_witness(g, assign)
         return self.cache[key]
+
+    @staticmethod
+    def _undecided(rules: Iterable[Expr], atom: Callable[[Atom], Truth]) -> list[Expr] | None:
+        """The rules not yet decided, or None as soon as one is False."""
+        out: list[Expr] = []
+        for rule in rules:
+            value = evaluate(rule, atom)
+            if value is False:
+                return None
+            if value is None:
+                out.append(rule)
+        return out
+
+    def _extend(
+        self,
+        assign: list[int | None],
+        free: list[int],
+        undecided: list[Expr],
+        atom: Callable[[Atom], Truth],
+    ) -> bool:
+        """Depth-first completion; on success ``assign`` holds a witness row for the group.
+
+        Only rules still undecided are re-evaluated, and only when a factor they read is
+        assigned; factors no undecided rule reads are filled at random at the end.
+        """
+        if not undecided:
+            for f in free:
+                assign[f] = int(self._rng.integers(self.levels[f]))
+            return True
+        f = next(f for f in free if any(f in self.rule_factors[id(r)] for r in undecided))
+        rest = [x for x in free if x != f]
+        touching = [r for r in undecided if f in self.rule_factors[id(r)]]
+        others = [r for r in undecided if f not in self.rule_factors[id(r)]]
+        # A random value order spreads witnesses out, so each one proves more new tuples.
+        for v in self._rng.permutation(self.levels[f]).tolist():
+            assign[f] = v
+            still = self._undecided(touching, atom)
+            if still is not None and self._extend(assign, rest, others + still, atom):
+                return True
+        assign[f] = None
+        return False
 
     def _remember_witness(self, g: int, assign: list[int | None]) -> None:
         """A satisfying assignment proves every small part of it feasible: cache them all,
@@ -358,30 +405,6 @@ class _Feasibility:
             for subset in itertools.combinations(factors, size):
                 key = (g, tuple((f, assign[f]) for f in subset))
                 self.cache[key] = True  # type: ignore[index]
-
-    def _extend(
-        self,
-        assign: list[int | None],
-        free: list[int],
-        rules: list[Expr],
-        atom: Callable[[Atom], Truth],
-    ) -> bool:
-        """Depth-first completion of ``free``; on success ``assign`` holds a witness
-        (factors left free once every rule is decided True get any value)."""
-        status = _all3(evaluate(rule, atom) for rule in rules)
-        if status is True:
-            for f in free:
-                assign[f] = 0
-            return True
-        if status is False or not free:
-            return False
-        f, rest = free[0], free[1:]
-        for v in range(self.levels[f]):
-            assign[f] = v
-            if self._extend(assign, rest, rules, atom):
-                return True
-        assign[f] = None
-        return False
 
 
 def _groups(
