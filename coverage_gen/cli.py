@@ -167,5 +167,60 @@ def _print_rows(result: api.GenerationResult, *, tab: bool) -> None:
     writer.writerows(result.records)
 
 
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["github", "json"]), default="github", show_default=True,
+              help='github: {"include": [...]} for strategy.matrix; json: a plain list of objects.')
+@click.option("-t", "--strength", type=click.IntRange(min=1), help="Cover every combination of this many fields (default: the model's, else 2).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the model's, else 0).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=api.DEFAULT_TIME_LIMIT, show_default=True,
+              help="Seconds the engine may spend shrinking the array.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")
+def matrix(model: Path, fmt: str, strength: int | None, seed: int | None, time_limit: float, quiet: bool) -> None:
+    """Print MODEL's covering rows as a CI matrix, as JSON on ONE line, so that
+    `echo "matrix=$(coverage-gen matrix MODEL)" >> "$GITHUB_OUTPUT"` works and a job can
+    use `strategy: {matrix: ${{ fromJSON(needs.plan.outputs.matrix) }}}`."""
+    import json
+
+    from coverage_gen.library import ci_matrix
+
+    progress = _progress(quiet)
+    try:
+        entries = ci_matrix(model, strength=strength, seed=seed, time_limit=time_limit)
+    except CoverageGenError as exc:
+        progress.close()
+        _fail(exc)
+    progress.close()
+    payload: object = {"include": entries} if fmt == "github" else entries
+    click.echo(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+
+
+@main.command()
+@click.argument("samples", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the drafted spec. Without it the spec goes to stdout.")
+@click.option("--max-values", type=click.IntRange(min=2), default=12, show_default=True,
+              help="Largest vocabulary of a covering field (observed plus values added from standards).")
+@click.option("-t", "--strength", type=click.IntRange(min=1), default=2, show_default=True, help="Strength written into the spec.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed written into the spec.")
+def infer(samples: tuple[Path, ...], out_path: Path | None, max_values: int, strength: int, seed: int) -> None:
+    """Draft a commented YAML spec from one or more CSV SAMPLES (the first file is the table;
+    further files are drafted commented out, with key and foreign-key proposals)."""
+    from coverage_gen.infer import infer_spec
+
+    try:
+        result = infer_spec(list(samples), max_values=max_values, strength=strength, seed=seed)
+    except CoverageGenError as exc:
+        _fail(exc)
+    for table in result.tables:
+        for note in table.notes:
+            click.echo(f"note: {table.sample.source}: {note}", err=True)
+    if out_path is None:
+        click.get_text_stream("stdout").write(result.text)
+        return
+    out_path.write_text(result.text, encoding="utf-8")
+    click.echo(f"wrote spec: {out_path}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -16,7 +16,8 @@ LAYERS = {
     "cover": 2,
     "expand": 3,
     "sinks": 4, "report": 4, "verify": 4,
-    "api": 5,
+    "infer": 4,
+    "api": 5, "library": 5,
     "cli": 6, "pytest_plugin": 6, "__main__": 6,
 }
 # Heavy third-party packages and the only modules allowed to import them.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -32,7 +33,7 @@ _CHUNK_STEPS = 4096
 # A changed cell may not change again for this many steps (TCA-style tabu).
 TABU_TENURE = 4
 # Uncovered tuples sampled per greedy-mode step.
-GREEDY_SAMPLES = 4
+GREEDY_SAMPLES = 1
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -63,6 +64,7 @@ def shrink(
     deadline: float | None = None,
     lower: int = 1,
     frozen: int = 0,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ShrinkResult:
     """Shrink the complete, valid array ``rows`` (``int64[n, k]``).
 
@@ -98,6 +100,8 @@ def shrink(
             tb, cov, work, tabu, cnt, weight, unc_list, unc_pos, best, st, rng, end,
             frozen, floor, TABU_TENURE, GREEDY_SAMPLES,
         )
+        if on_progress is not None:
+            on_progress(min(int(st[kern.ST_BEST]), n), int(st[kern.ST_STEP]))
         if not done and deadline is not None and time.monotonic() >= deadline:
             deadline_hit = st[kern.ST_STEP] < max_steps
             break
