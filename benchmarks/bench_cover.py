@@ -179,7 +179,9 @@ def run_child(args: Sequence[str], timeout: float) -> ChildResult:
         stderr = err.read().decode("utf-8", "replace")
     maxrss = rusage.ru_maxrss / 1024.0 if rusage is not None else None  # KiB on Linux
     if timed_out:
-        return ChildResult("timeout", {}, wall, maxrss, f"killed after {timeout:.0f} s")
+        last = [ln for ln in stderr.splitlines() if ln.startswith("progress:")][-1:]
+        hint = f" ({last[0]})" if last else ""
+        return ChildResult("timeout", {}, wall, maxrss, f"killed after {timeout:.0f} s{hint}")
     payload = None
     for line in reversed(stdout.splitlines()):
         if line.startswith("{"):
@@ -215,7 +217,15 @@ def worker_ours(path: str, strength: int, budget: float, rows_out: str) -> dict[
 
     model = _load(path, strength)
     t1 = time.perf_counter()
-    result = build_matrix(model, time_limit=budget)
+    last = [""]
+
+    def progress(phase: str, done: int, total: int, seconds: float) -> None:
+        if phase != last[0]:  # one line per phase: a killed run shows where it hung
+            last[0] = phase
+            print(f"progress: phase {phase!r} at {time.perf_counter() - t1:.1f} s",
+                  file=sys.stderr, flush=True)
+
+    result = build_matrix(model, time_limit=budget, progress=progress)
     t2 = time.perf_counter()
     a = result.array
     _write_rows(rows_out, result.header, result.rows)
@@ -453,7 +463,7 @@ def run_ours(inst: Instance, budget: float, opts: Options) -> dict[str, Any]:
         )
         out: dict[str, Any] = {
             "status": res.status, "budget": budget, "wall": round(res.wall, 2),
-            "maxrss_mb": res.maxrss_mb,
+            "maxrss_mb": res.maxrss_mb, "timeout": opts.ours_timeout(budget),
         }
         if res.status == "ok":
             out.update(res.payload)
@@ -514,9 +524,13 @@ class PeerCache:
 
 
 def run_instance(inst: Instance, opts: Options, cache: PeerCache,
-                 run_ours_too: bool = True) -> dict[str, Any]:
+                 run_ours_too: bool = True, previous: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "instance": {**dataclasses.asdict(inst), "name": inst.name}, "peers": {}, "ours": {},
+        "instance": {**dataclasses.asdict(inst), "name": inst.name}, "peers": {},
+        # resumed: keep finished runs and timeouts, run errors again
+        "ours": {b: o for b, o in (previous or {}).get("ours", {}).items()
+                 if o.get("status") in ("ok", "timeout")},
     }
     for peer in opts.peers:
         key = PeerCache.key(inst, peer, opts)
@@ -531,7 +545,8 @@ def run_instance(inst: Instance, opts: Options, cache: PeerCache,
         record["peers"][peer] = cached
     if run_ours_too:
         for budget in opts.budgets:
-            record["ours"][f"{budget:g}"] = run_ours(inst, budget, opts)
+            if f"{budget:g}" not in record["ours"]:
+                record["ours"][f"{budget:g}"] = run_ours(inst, budget, opts)
     return record
 
 
@@ -759,7 +774,7 @@ def render_table(records: list[dict[str, Any]], budget: str, peers: Sequence[str
             str(inst["best_known"]) if inst["best_known"] is not None else "–",
             str(inst["pict"]) if inst["pict"] is not None else (inst["pict_text"] or "–"),
             *(peer_cell(r["peers"].get(p))[0] for p in peers),
-            text if ours.get("status") == "ok" else (ours.get("status") or "–"),
+            text if ours.get("status") == "ok" else (text if ours else "–"),
             verified, secs, optimal, greedy, ratio, vs_best, rss,
             ours.get("exit_reason", ours.get("error", "–"))[:60].replace("|", "/"),
         ]
@@ -861,7 +876,7 @@ def render_markdown(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
 
 # =========================================================================== driver
 def run_benchmark(instances: list[Instance], opts: Options, *, jobs: int = 1,
-                  run_ours_too: bool = True,
+                  run_ours_too: bool = True, previous: dict[str, dict[str, Any]] | None = None,
                   on_record: Callable[[list[dict[str, Any]]], None] | None = None,
                   log: Callable[[str], None] = lambda s: None) -> list[dict[str, Any]]:
     cache = PeerCache(opts.peer_cache)
@@ -871,7 +886,7 @@ def run_benchmark(instances: list[Instance], opts: Options, *, jobs: int = 1,
     def one(i: int) -> None:
         inst = instances[i]
         t0 = time.perf_counter()
-        rec = run_instance(inst, opts, cache, run_ours_too)
+        rec = run_instance(inst, opts, cache, run_ours_too, (previous or {}).get(inst.key))
         with lock:
             results[i] = rec
             brief = []
@@ -920,6 +935,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="cache file for peer measurements ('' disables)")
     p.add_argument("--fresh-peers", action="store_true", help="ignore cached peer measurements")
     p.add_argument("--peers-only", action="store_true", help="measure peers only (fills the cache)")
+    p.add_argument("--resume", action="store_true",
+                   help="keep our runs already in --out's .json; run only the missing ones")
+    p.add_argument("--ours-timeout", type=float, default=None,
+                   help="hard timeout of our child (default 2 x budget + 120 s)")
     p.add_argument("--render-only", action="store_true",
                    help="re-render --out from its .json; peers (--peers) filled from the cache only")
     p.add_argument("--note", default="", help="free text put under the machine facts")
@@ -931,6 +950,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         verify_timeout=a.verify_timeout,
         peer_cache=Path(a.peer_cache) if a.peer_cache else None, fresh_peers=a.fresh_peers,
     )
+    if a.ours_timeout is not None:
+        opts.ours_timeout = lambda b, limit=a.ours_timeout: limit
     instances = select(load_instances(a.data), a.only, a.strength)
     if not instances:
         print("no instance matches", file=sys.stderr)
@@ -958,10 +979,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         _atomic_write(out_md, render_markdown(records, meta))
         _atomic_write(out_json, json.dumps({"meta": meta, "records": records}, indent=1))
 
+    previous: dict[str, dict[str, Any]] = {}
+    if a.resume and out_json.is_file():
+        old = json.loads(out_json.read_text(encoding="utf-8"))
+        previous = {f"{r['instance']['file']}@{r['instance']['strength']}": r
+                    for r in old["records"]}
     log = (lambda s: None) if a.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     log(f"{len(instances)} runs, budgets {budgets}, peers {a.peers or 'none'} → {out_md}")
     records = run_benchmark(instances, opts, jobs=a.jobs, run_ours_too=not a.peers_only,
-                            on_record=write, log=log)
+                            previous=previous, on_record=write, log=log)
     write(records)
     return 0
 

@@ -596,7 +596,7 @@ def ci_matrix(
     seed: int | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> list[dict[str, str]]:
-    """The covering rows of a spec or PICT model as CI matrix entries (factor → value).
+    r"""The covering rows of a spec or PICT model as CI matrix entries (factor → value).
 
     Values stay the strings written in the model: ``"3.10"`` must not become the number
     3.1 in a CI matrix.
@@ -604,9 +604,10 @@ def ci_matrix(
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> model = pathlib.Path(tempfile.mkdtemp()) / "ci.txt"
-    >>> _ = model.write_text("os: linux, mac\npython: 3.10, 3.11\n")
-    >>> entries = ci_matrix(model)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     model = pathlib.Path(tmp) / "ci.txt"
+    ...     _ = model.write_text("os: linux, mac\npython: 3.10, 3.11\n")
+    ...     entries = ci_matrix(model)
     >>> len(entries), sorted(entries[0])
     (4, ['os', 'python'])
     >>> sorted(e["python"] for e in entries)

@@ -161,9 +161,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names = tuple(request.factors)
     columns = list(request.factors.values())
     values = [tuple(columns[f][v] for f, v in enumerate(row)) for row in plan.rows]
-    metafunc.parametrize(
-        list(names), values if len(names) > 1 else [v[0] for v in values], ids=list(plan.ids)
-    )
+    if len(names) == 1:  # one name: pytest wants bare values, not 1-tuples
+        metafunc.parametrize(names[0], [v[0] for v in values], ids=list(plan.ids))
+    else:
+        metafunc.parametrize(list(names), values, ids=list(plan.ids))
     metafunc.config.stash[_ENTRIES].append(_Entry(metafunc.definition.nodeid, names, plan))
 
 

@@ -42,13 +42,13 @@ def tset_bound(index: TupleIndex, coverable: np.ndarray) -> tuple[int, tuple[int
 def lower_bound(problem: CoverageProblem, index: TupleIndex, coverable: np.ndarray) -> LowerBound:
     """The best proven lower bound for ``problem`` given its coverable tuples.
 
-    The reason names factors by index (``factors (0, 2)``); callers map them to names.
+    The bound's ``factors`` are the t-set that attains it; the report maps them to names.
     """
     count, factors = tset_bound(index, coverable)
     best = LowerBound(
         count,
-        f"largest number of coverable tuples over any {index.strength} factors: "
-        f"{count} for factors {factors}",
+        f"largest number of coverable tuples over any {index.strength} factors: {count}",
+        factors,
     )
     if coverable.size and bool(coverable.all()):
         closed = closed_form_bound(problem.levels, index.strength)

@@ -29,7 +29,8 @@ class PhaseStats:
 @dataclass(frozen=True, slots=True)
 class LowerBound:
     value: int
-    reason: str  # e.g. "largest number of coverable tuples over any 2 factors (Country x Currency)"
+    reason: str  # the argument, e.g. "largest number of coverable tuples over any 2 factors"
+    factors: tuple[int, ...] = ()  # the factors the argument is about (names mapped by report)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -30,7 +30,7 @@ def coverage_report(
         "tuples": _tuples(array),
         "rows": array.num_rows,
         "records": records,
-        "lower_bound": {"value": array.lower_bound.value, "reason": array.lower_bound.reason},
+        "lower_bound": _lower_bound(array, factor_names),
         "optimal": array.optimal,
         "proof": array.proof,
         "gap": round(array.gap, _DIGITS),
@@ -44,6 +44,13 @@ def coverage_report(
         "dead_values": _dead_values(array, factor_names),
         "notes": list(array.notes),
     }
+
+
+def _lower_bound(array: CoveringArray, factor_names: list[str]) -> dict[str, object]:
+    bound = array.lower_bound
+    names = [factor_names[f] for f in bound.factors]
+    reason = bound.reason + (f" ({' x '.join(names)})" if names else "")
+    return {"value": bound.value, "reason": reason, "factors": names}
 
 
 def solve_status(array: CoveringArray) -> str:

@@ -274,25 +274,48 @@ def _if3(expr: IfThen, atom: Callable[[Atom], Truth]) -> Truth:
 
 
 # --------------------------------------------------------------------------- feasibility
+# A rule over factors whose value combinations number at most this is turned into an explicit
+# table of allowed combinations, which lets the search propagate (prune values early); wider
+# rules are only checked, three-valued, on the partial row.
+_TABLE_LIMIT = 20_000
+
+Domains = dict[int, set[int]]  # factor -> value indices still possible
+
+
+@dataclass(slots=True)
+class _Group:
+    """Factors linked by rules, with the rules as tables (small) or expressions (wide)."""
+
+    factors: list[int]
+    tables: list[tuple[tuple[int, ...], list[tuple[int, ...]]]] = field(default_factory=list)
+    wide: list[Expr] = field(default_factory=list)
+    watch: dict[int, list[int]] = field(default_factory=dict)  # factor -> tables reading it
+    root: Domains | None = None  # domains after propagating the rules alone
+
+
 class _Feasibility:
     """Decides whether a partial assignment extends to a row satisfying every rule.
 
     Rules split into independent groups (factors linked by sharing a rule); an assignment is
-    feasible iff each group's part is, so each group is searched alone and answers are cached
-    by the group's part of the assignment.
+    feasible iff each group's part is, so each group is searched alone (backtracking with
+    propagation over the rule tables) and answers are cached by the group's part. Every
+    satisfying row found also proves all its small parts feasible, which answers most later
+    questions without a search.
     """
 
     def __init__(self, sem: _Semantics, rules: Sequence[Expr], strength: int) -> None:
         self.sem = sem
         self.strength = strength
         self.levels = [len(v) for v in sem.values]
-        self.tables: dict[int, tuple[tuple[int, ...], dict[tuple[int, ...], bool]]] = {}
+        self.atoms: dict[int, tuple[tuple[int, ...], dict[tuple[int, ...], bool]]] = {}
         rule_factors = [self._prepare(rule) for rule in rules]
-        self.rule_factors = {id(rule): fs for rule, fs in zip(rules, rule_factors)}
-        # Only steers the search (which witness is found), never an answer; fixed for repeatability.
+        # Only steers which witness the search finds, never an answer; fixed for repeatability.
         self._rng = rng_for(0, "verify", "witness-search")
-        self.groups = _groups(rule_factors, list(rules))
-        self.group_of = {f: g for g, (factors, _) in enumerate(self.groups) for f in factors}
+        factors_of = {id(rule): fs for rule, fs in zip(rules, rule_factors)}
+        self.groups = [
+            self._group(fs, rs, factors_of) for fs, rs in _groups(rule_factors, list(rules))
+        ]
+        self.group_of = {f: g for g, grp in enumerate(self.groups) for f in grp.factors}
         self.cache: dict[tuple[int, tuple[tuple[int, int], ...]], bool] = {}
         self.satisfiable = all(self._group_feasible(g, ()) for g in range(len(self.groups)))
 
@@ -319,92 +342,128 @@ class _Feasibility:
             parts = [expr.cond, expr.then] + ([expr.otherwise] if expr.otherwise else [])
             return set().union(*(self._prepare(e) for e in parts))
         factors = self.sem.atom_factors(expr)
-        self.tables[id(expr)] = (factors, self._table(expr, factors))
-        return set(factors)
-
-    def _table(self, atom: Atom, factors: tuple[int, ...]) -> dict[tuple[int, ...], bool]:
         table: dict[tuple[int, ...], bool] = {}
         cells = [""] * len(self.levels)
         for combo in itertools.product(*(range(self.levels[f]) for f in factors)):
             for f, v in zip(factors, combo):
                 cells[f] = self.sem.values[f][v]
-            table[combo] = self.sem.atom_holds(atom, cells)
-        return table
+            table[combo] = self.sem.atom_holds(expr, cells)
+        self.atoms[id(expr)] = (factors, table)
+        return set(factors)
 
     def _atom_on(self, assign: list[int | None]) -> Callable[[Atom], Truth]:
         def atom(node: Atom) -> Truth:
-            factors, table = self.tables[id(node)]
+            factors, table = self.atoms[id(node)]
             combo = tuple(assign[f] for f in factors)
             return None if None in combo else table[combo]  # type: ignore[index]
 
         return atom
 
-    # -- backtracking search within one group
+    def _group(
+        self, factors: list[int], rules: list[Expr], factors_of: dict[int, set[int]]
+    ) -> _Group:
+        grp = _Group(factors)
+        for rule in rules:
+            fs = tuple(sorted(factors_of[id(rule)]))
+            if math.prod(self.levels[f] for f in fs) > _TABLE_LIMIT:
+                grp.wide.append(rule)
+                continue
+            grp.tables.append((fs, self._allowed(rule, fs)))
+            for f in fs:
+                grp.watch.setdefault(f, []).append(len(grp.tables) - 1)
+        return grp
+
+    def _allowed(self, rule: Expr, fs: tuple[int, ...]) -> list[tuple[int, ...]]:
+        assign: list[int | None] = [None] * len(self.levels)
+        atom = self._atom_on(assign)
+        allowed = []
+        for combo in itertools.product(*(range(self.levels[f]) for f in fs)):
+            for f, v in zip(fs, combo):
+                assign[f] = v
+            if evaluate(rule, atom) is True:
+                allowed.append(combo)
+        return allowed
+
+    # -- search
     def _group_feasible(self, g: int, fixed: tuple[tuple[int, int], ...]) -> bool:
         key = (g, fixed)
         if key not in self.cache:
-            factors, rules = self.groups[g]
-            assign: list[int | None] = [None] * len(self.levels)
-            for f, v in fixed:
-                assign[f] = v
-            atom = self._atom_on(assign)
-            undecided = self._undecided(rules, atom)
-            free = [f for f in factors if assign[f] is None]
-            found = undecided is not None and self._extend(assign, free, undecided, atom)
-            self.cache[key] = found
-            if found:
-                self._remember_witness(g, assign)
+            witness = self._solve_fixed(self.groups[g], fixed)
+            self.cache[key] = witness is not None
+            if witness is not None:
+                self._remember_witness(g, witness)
         return self.cache[key]
 
-    @staticmethod
-    def _undecided(rules: Iterable[Expr], atom: Callable[[Atom], Truth]) -> list[Expr] | None:
-        """The rules not yet decided, or None as soon as one is False."""
-        out: list[Expr] = []
-        for rule in rules:
-            value = evaluate(rule, atom)
-            if value is False:
+    def _solve_fixed(
+        self, grp: _Group, fixed: tuple[tuple[int, int], ...]
+    ) -> dict[int, int] | None:
+        if grp.root is None:
+            root = {f: set(range(self.levels[f])) for f in grp.factors}
+            if not self._propagate(grp, root, range(len(grp.tables))):
                 return None
-            if value is None:
-                out.append(rule)
-        return out
+            grp.root = root
+        domains = {f: set(d) for f, d in grp.root.items()}
+        for f, v in fixed:
+            if v not in domains[f]:
+                return None
+            domains[f] = {v}
+        touched = {t for f, _ in fixed for t in grp.watch.get(f, [])}
+        if not self._propagate(grp, domains, sorted(touched)):
+            return None
+        return self._search(grp, domains)
 
-    def _extend(
-        self,
-        assign: list[int | None],
-        free: list[int],
-        undecided: list[Expr],
-        atom: Callable[[Atom], Truth],
-    ) -> bool:
-        """Depth-first completion; on success ``assign`` holds a witness row for the group.
+    def _propagate(self, grp: _Group, domains: Domains, queue: Iterable[int]) -> bool:
+        """Keep only values with support in every table (arc consistency); False on a wipe-out."""
+        order = list(queue)
+        pending = set(order)
+        while order:
+            t = order.pop()
+            pending.discard(t)
+            fs, allowed = grp.tables[t]
+            supported = allowed
+            for i, f in enumerate(fs):
+                dom = domains[f]
+                if len(dom) < self.levels[f]:  # a full domain filters nothing
+                    supported = [c for c in supported if c[i] in dom]
+            if not supported:
+                return False
+            for i, f in enumerate(fs):
+                kept = {c[i] for c in supported}
+                if len(kept) < len(domains[f]):
+                    domains[f] = kept
+                    for other in grp.watch[f]:
+                        if other != t and other not in pending:
+                            pending.add(other)
+                            order.append(other)
+        return True
 
-        Only rules still undecided are re-evaluated, and only when a factor they read is
-        assigned; factors no undecided rule reads are filled at random at the end.
-        """
-        if not undecided:
-            for f in free:
-                assign[f] = int(self._rng.integers(self.levels[f]))
-            return True
-        f = next(f for f in free if any(f in self.rule_factors[id(r)] for r in undecided))
-        rest = [x for x in free if x != f]
-        touching = [r for r in undecided if f in self.rule_factors[id(r)]]
-        others = [r for r in undecided if f not in self.rule_factors[id(r)]]
+    def _search(self, grp: _Group, domains: Domains) -> dict[int, int] | None:
+        assign: list[int | None] = [None] * len(self.levels)
+        for f, d in domains.items():
+            if len(d) == 1:
+                assign[f] = next(iter(d))
+        status = _all3(evaluate(rule, self._atom_on(assign)) for rule in grp.wide)
+        if status is False:
+            return None
+        open_factors = [f for f in grp.factors if len(domains[f]) > 1]
+        if not open_factors:
+            return {f: next(iter(d)) for f, d in domains.items()}
+        f = min(open_factors, key=lambda x: (len(domains[x]), x))
         # A random value order spreads witnesses out, so each one proves more new tuples.
-        for v in self._rng.permutation(self.levels[f]).tolist():
-            assign[f] = v
-            still = self._undecided(touching, atom)
-            if still is not None and self._extend(assign, rest, others + still, atom):
-                return True
-        assign[f] = None
-        return False
+        for v in self._rng.permutation(sorted(domains[f])).tolist():
+            child = {x: set(d) for x, d in domains.items()}
+            child[f] = {v}
+            if self._propagate(grp, child, grp.watch.get(f, [])):
+                found = self._search(grp, child)
+                if found is not None:
+                    return found
+        return None
 
-    def _remember_witness(self, g: int, assign: list[int | None]) -> None:
-        """A satisfying assignment proves every small part of it feasible: cache them all,
-        so most later questions are answered without a search."""
-        factors = sorted(self.groups[g][0])
+    def _remember_witness(self, g: int, witness: dict[int, int]) -> None:
+        factors = sorted(witness)
         for size in range(1, min(self.strength, len(factors)) + 1):
             for subset in itertools.combinations(factors, size):
-                key = (g, tuple((f, assign[f]) for f in subset))
-                self.cache[key] = True  # type: ignore[index]
+                self.cache[(g, tuple((f, witness[f]) for f in subset))] = True
 
 
 def _groups(

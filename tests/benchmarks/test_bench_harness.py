@@ -44,7 +44,7 @@ def _table_rows(markdown: str) -> list[dict[str, str]]:
 def test_harness_runs_and_verifies_two_tiny_instances(bench, tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
     code = bench.main([
-        "--budget", "1", "--only", "CA_3^4", "--only", "vendor", "--strength", "2",
+        "--budget", "1", "--only", "CA_3^4", "--only", "CA_2^10", "--strength", "3",
         "--peers", "none", "--peer-cache", "", "--out", str(out), "--quiet",
     ])
     assert code == 0
@@ -52,11 +52,11 @@ def test_harness_runs_and_verifies_two_tiny_instances(bench, tmp_path: Path) -> 
     assert text.startswith("# Covering-array benchmark results")
     assert "Command: `python benchmarks/bench_cover.py --budget 1" in text
     rows = _table_rows(text)
-    assert {r["instance"] for r in rows} == {"CA_3^4", "vendor"}
+    assert {(r["instance"], r["t"]) for r in rows} == {("CA_3^4", "3"), ("CA_2^10", "3")}
     for row in rows:
         assert row["verified"] == "yes", row
         assert int(row["ours"]) >= int(row["LB ref"])
-    assert "Target CA(2; 3^4) = 9" in text
+    assert "Target CA(3; 4^6) = 64" in text  # the target list is always there
     data = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     assert all(r["ours"]["1"]["verify"]["ok"] for r in data["records"])
 

@@ -33,7 +33,7 @@ def test_example_generates_and_verifies(runner: CliRunner, tmp_path: Path, spec:
     assert len(csv_files) == 1 and list(tmp_path.glob("*.jsonl"))
     check = runner.invoke(main, ["verify", str(spec), str(csv_files[0])])
     assert check.exit_code == 0, check.output
-    assert report["covered"] == report["required"] > 0
+    assert report["tuples"]["covered"] == report["tuples"]["required"] > 0
 
 
 def test_same_seed_same_bytes(runner: CliRunner, tmp_path: Path) -> None:

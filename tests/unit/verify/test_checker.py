@@ -178,7 +178,7 @@ def cases(draw):
     return model, [list(r) for r in rows]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(cases())
 def test_check_rows_matches_brute_force(case) -> None:
     model, rows = case

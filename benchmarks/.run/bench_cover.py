@@ -453,7 +453,7 @@ def run_ours(inst: Instance, budget: float, opts: Options) -> dict[str, Any]:
         )
         out: dict[str, Any] = {
             "status": res.status, "budget": budget, "wall": round(res.wall, 2),
-            "maxrss_mb": res.maxrss_mb,
+            "maxrss_mb": res.maxrss_mb, "timeout": opts.ours_timeout(budget),
         }
         if res.status == "ok":
             out.update(res.payload)
@@ -464,7 +464,11 @@ def run_ours(inst: Instance, budget: float, opts: Options) -> dict[str, Any]:
 
 
 class PeerCache:
-    """Peer measurements keyed by instance content, strength, peer version and timeout."""
+    """Peer measurements keyed by instance content, strength and peer version.
+
+    A complete run measured under any timeout is reused when it finished within the current
+    timeout; a timeout is reused when it was measured with at least the current timeout.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -472,37 +476,53 @@ class PeerCache:
         self.data: dict[str, Any] = {}
         if path is not None and path.is_file():
             try:
-                self.data = json.loads(path.read_text(encoding="utf-8"))
+                raw = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError):
-                self.data = {}
+                raw = {}
+            # keys of the first protocol carried the timeout: drop it
+            self.data = {re.sub(r"\|timeout=[^|]*", "", k): v for k, v in raw.items()}
 
     @staticmethod
     def key(inst: Instance, peer: str, opts: Options) -> str:
         digest = _file_hash(opts.data_dir / inst.file)
         return (f"{inst.file}|{digest}|t={inst.strength}|{peer}={_package_version(peer)}"
-                f"|timeout={opts.peer_timeout:g}|proto={PEER_PROTOCOL}")
+                f"|proto={PEER_PROTOCOL}")
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str, timeout: float) -> dict[str, Any] | None:
         with self.lock:
-            return self.data.get(key)
+            hit = self.data.get(key)
+        if hit is None:
+            return None
+        if hit.get("status") == "timeout":
+            return hit if hit.get("timeout", 0) >= timeout else None
+        return hit if hit.get("wall", float("inf")) <= timeout else None
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         with self.lock:
+            if self.path is not None and self.path.is_file():  # merge other writers' entries
+                try:
+                    on_disk = json.loads(self.path.read_text(encoding="utf-8"))
+                    for k, v in on_disk.items():
+                        self.data.setdefault(re.sub(r"\|timeout=[^|]*", "", k), v)
+                except (OSError, json.JSONDecodeError):
+                    pass
             self.data[key] = value
             if self.path is not None:
-                tmp = self.path.with_suffix(".tmp")
+                tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
                 tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True), encoding="utf-8")
                 os.replace(tmp, self.path)
 
 
 def run_instance(inst: Instance, opts: Options, cache: PeerCache,
-                 run_ours_too: bool = True) -> dict[str, Any]:
+                 run_ours_too: bool = True, previous: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "instance": {**dataclasses.asdict(inst), "name": inst.name}, "peers": {}, "ours": {},
+        "instance": {**dataclasses.asdict(inst), "name": inst.name}, "peers": {},
+        "ours": dict(previous["ours"]) if previous else {},
     }
     for peer in opts.peers:
         key = PeerCache.key(inst, peer, opts)
-        cached = None if opts.fresh_peers else cache.get(key)
+        cached = None if opts.fresh_peers else cache.get(key, opts.peer_timeout)
         if cached is None:
             cached = run_peer(inst, peer, opts)
             cached["measured"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
@@ -513,7 +533,8 @@ def run_instance(inst: Instance, opts: Options, cache: PeerCache,
         record["peers"][peer] = cached
     if run_ours_too:
         for budget in opts.budgets:
-            record["ours"][f"{budget:g}"] = run_ours(inst, budget, opts)
+            if f"{budget:g}" not in record["ours"]:
+                record["ours"][f"{budget:g}"] = run_ours(inst, budget, opts)
     return record
 
 
@@ -523,8 +544,8 @@ def peer_cell(result: dict[str, Any] | None) -> tuple[str, int | None]:
     if not result:
         return "–", None
     status = result.get("status")
-    if status == "not installed":
-        return "not installed", None
+    if status in ("not installed", "not measured"):
+        return status, None
     if status == "timeout":
         return f"timeout >{result.get('timeout', 0):g}s", None
     if status != "ok":
@@ -623,6 +644,18 @@ def summarise(records: list[dict[str, Any]], budget: str) -> list[str]:
             beaten.append(f"{r['instance']['file']} t={r['instance']['strength']} "
                           f"({who} {size} < ours {ours})")
     lines.append("Instances where a peer is smaller: " + ("; ".join(beaten) if beaten else "none"))
+    # -- budget discipline
+    over = sorted(
+        ((o["engine_seconds"], r["instance"]) for r in records
+         if "engine_seconds" in (o := r["ours"].get(budget) or {})
+         and o["engine_seconds"] > 1.1 * float(budget) + 0.5),
+        key=lambda x: -x[0],
+    )
+    lines.append(
+        f"Runs more than 10% over the {budget} s budget: {len(over)}"
+        + (" (" + ", ".join(f"{i['name']} t={i['strength']} {s_:.1f} s" for s_, i in over[:8])
+           + (" ..." if len(over) > 8 else "") + ")" if over else "")
+    )
     # -- constrained pairwise suite
     total = best = 0
     missing = []
@@ -656,7 +689,8 @@ def summarise(records: list[dict[str, Any]], budget: str) -> list[str]:
         ok = None if r is None or not r["ours"].get(budget) else (
             ours is not None and bk is not None and ours <= factor * bk)
         ratio = f"{ours / bk:.2f}x" if ours is not None and bk else "–"
-        lines.append(f"Target {label}: ours {ours if ours is not None else '–'} vs {bk} ({ratio}) → {_mark(ok)}")
+        lines.append(f"Target {label}: ours {ours if ours is not None else '–'} vs best known "
+                     f"{bk if bk is not None else '–'} ({ratio}) → {_mark(ok)}")
     # -- greedy phase alone vs PICT
     checked = []
     fails = []
@@ -717,6 +751,8 @@ def render_table(records: list[dict[str, Any]], budget: str, peers: Sequence[str
         greedy = f"{g['rows_after']} ({g['seconds']:.1f})" if g else "–"
         secs = (f"{ours['engine_seconds']:.1f}" if "engine_seconds" in ours else
                 f"{ours.get('wall', 0):.0f} wall" if ours else "–")
+        if "engine_seconds" in ours and ours["engine_seconds"] > 1.1 * float(budget) + 0.5:
+            secs += " (over)"
         optimal = ("yes" if ours.get("optimal") else "no") if "optimal" in ours else "–"
         rss = f"{ours['maxrss_mb']:.0f}" if ours.get("maxrss_mb") else "–"
         cells = [
@@ -726,7 +762,7 @@ def render_table(records: list[dict[str, Any]], budget: str, peers: Sequence[str
             str(inst["best_known"]) if inst["best_known"] is not None else "–",
             str(inst["pict"]) if inst["pict"] is not None else (inst["pict_text"] or "–"),
             *(peer_cell(r["peers"].get(p))[0] for p in peers),
-            text if ours.get("status") == "ok" else (ours.get("status") or "–"),
+            text if ours.get("status") == "ok" else (text if ours else "–"),
             verified, secs, optimal, greedy, ratio, vs_best, rss,
             ours.get("exit_reason", ours.get("error", "–"))[:60].replace("|", "/"),
         ]
@@ -780,7 +816,9 @@ def render_markdown(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "- *LB ref*, *best known*, *PICT*: REFERENCE.csv (PICT 3.7.5, default seed). "
         "*LB ours*: the engine's lower bound. *optimal*: the engine proved its size optimal.",
         f"- Peers ({', '.join(peers) or 'none'}) measured by this harness on this machine, each "
-        f"in a subprocess with a {meta['peer_timeout']:g} s timeout, constraints translated "
+        f"in a subprocess with a {meta['peer_timeout']:g} s timeout"
+        + (f" (measured {meta['peers_measured']})" if meta.get("peers_measured") else "")
+        + ", constraints translated "
         "through the independent checker's evaluator (undecided = OK), and their output "
         "verified with the checker: `incomplete (N missing)` = feasible t-tuples not covered, "
         "`violates (N rows)` = rows breaking a constraint. Peer results are cached (peers are "
@@ -788,7 +826,8 @@ def render_markdown(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "- *ours / best peer*: our size over the smallest complete and valid size among PICT "
         "and the peers (< 1 means we are smaller). *vs best known*: ours / best known.",
         "- *s*: the engine's own seconds (build_matrix, excluding interpreter start and model "
-        "load). *greedy rows (s)*: the greedy phase alone (rows after it, its seconds). "
+        "load; `(over)` = more than 10% over the budget). "
+        "*greedy rows (s)*: the greedy phase alone (rows after it, its seconds). "
         "*peak RSS MB*: ru_maxrss of our child process (os.wait4). *verified*: the independent "
         "checker (every feasible t-tuple covered, no rule broken).",
         "",
@@ -825,7 +864,7 @@ def render_markdown(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
 
 # =========================================================================== driver
 def run_benchmark(instances: list[Instance], opts: Options, *, jobs: int = 1,
-                  run_ours_too: bool = True,
+                  run_ours_too: bool = True, previous: dict[str, dict[str, Any]] | None = None,
                   on_record: Callable[[list[dict[str, Any]]], None] | None = None,
                   log: Callable[[str], None] = lambda s: None) -> list[dict[str, Any]]:
     cache = PeerCache(opts.peer_cache)
@@ -835,7 +874,7 @@ def run_benchmark(instances: list[Instance], opts: Options, *, jobs: int = 1,
     def one(i: int) -> None:
         inst = instances[i]
         t0 = time.perf_counter()
-        rec = run_instance(inst, opts, cache, run_ours_too)
+        rec = run_instance(inst, opts, cache, run_ours_too, (previous or {}).get(inst.key))
         with lock:
             results[i] = rec
             brief = []
@@ -884,6 +923,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="cache file for peer measurements ('' disables)")
     p.add_argument("--fresh-peers", action="store_true", help="ignore cached peer measurements")
     p.add_argument("--peers-only", action="store_true", help="measure peers only (fills the cache)")
+    p.add_argument("--resume", action="store_true",
+                   help="keep our runs already in --out's .json; run only the missing ones")
+    p.add_argument("--ours-timeout", type=float, default=None,
+                   help="hard timeout of our child (default 2 x budget + 120 s)")
+    p.add_argument("--render-only", action="store_true",
+                   help="re-render --out from its .json; peers (--peers) filled from the cache only")
     p.add_argument("--note", default="", help="free text put under the machine facts")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
@@ -893,10 +938,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         verify_timeout=a.verify_timeout,
         peer_cache=Path(a.peer_cache) if a.peer_cache else None, fresh_peers=a.fresh_peers,
     )
+    if a.ours_timeout is not None:
+        opts.ours_timeout = lambda b, limit=a.ours_timeout: limit
     instances = select(load_instances(a.data), a.only, a.strength)
     if not instances:
         print("no instance matches", file=sys.stderr)
         return 2
+    if a.render_only:
+        return _render_only(a.out, opts)
     start = time.perf_counter()
     meta: dict[str, Any] = {
         "command": "python benchmarks/bench_cover.py " + " ".join(_quote(x) for x in argv),
@@ -918,11 +967,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         _atomic_write(out_md, render_markdown(records, meta))
         _atomic_write(out_json, json.dumps({"meta": meta, "records": records}, indent=1))
 
+    previous: dict[str, dict[str, Any]] = {}
+    if a.resume and out_json.is_file():
+        old = json.loads(out_json.read_text(encoding="utf-8"))
+        previous = {f"{r['instance']['file']}@{r['instance']['strength']}": r
+                    for r in old["records"]}
     log = (lambda s: None) if a.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     log(f"{len(instances)} runs, budgets {budgets}, peers {a.peers or 'none'} → {out_md}")
     records = run_benchmark(instances, opts, jobs=a.jobs, run_ours_too=not a.peers_only,
-                            on_record=write, log=log)
+                            previous=previous, on_record=write, log=log)
     write(records)
+    return 0
+
+
+def _render_only(out_md: Path, opts: Options) -> int:
+    """Rebuild the report from a previous run's JSON, taking peer results from the cache.
+
+    Useful when peers were measured by a separate ``--peers-only`` run (same machine); peers
+    missing from the cache show as "not measured".
+    """
+    data = json.loads(out_md.with_suffix(".json").read_text(encoding="utf-8"))
+    cache = PeerCache(opts.peer_cache)
+    for rec in data["records"]:
+        inst = Instance(**{k: v for k, v in rec["instance"].items() if k != "name"})
+        for peer in opts.peers:
+            hit = cache.get(PeerCache.key(inst, peer, opts), opts.peer_timeout)
+            rec["peers"][peer] = {**hit, "cached": True} if hit else {"status": "not measured"}
+    meta = data["meta"]
+    meta["peers"] = opts.peers
+    meta["peer_timeout"] = opts.peer_timeout
+    dates = sorted({p.get("measured", "?") for r in data["records"] for p in r["peers"].values()
+                    if p.get("measured")})
+    if dates:
+        meta["peers_measured"] = f"{dates[0]} .. {dates[-1]} UTC"
+    _atomic_write(out_md, render_markdown(data["records"], meta))
+    _atomic_write(out_md.with_suffix(".json"), json.dumps(data, indent=1))
     return 0
 
 
