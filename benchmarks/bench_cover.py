@@ -1006,6 +1006,7 @@ def _render_only(out_md: Path, opts: Options) -> int:
             hit = cache.get(PeerCache.key(inst, peer, opts), opts.peer_timeout)
             rec["peers"][peer] = {**hit, "cached": True} if hit else {"status": "not measured"}
     meta = data["meta"]
+    meta.setdefault("elapsed", "?")
     meta["peers"] = opts.peers
     meta["peer_timeout"] = opts.peer_timeout
     dates = sorted({p.get("measured", "?") for r in data["records"] for p in r["peers"].values()

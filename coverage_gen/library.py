@@ -327,23 +327,16 @@ def _existing_indices(existing: Sequence[Mapping[str, object]], fx: _Factors) ->
             raise UsageError(f"existing row {r} must be a dict of factor -> value, got {row!r}")
         missing = [n for n in fx.names if n not in row]
         unknown = [str(k) for k in row if k not in fx.names]
-        if missing or unknown:
-            raise UsageError(
-                f"existing row {r}: "
-                + "; ".join(
-                    part
-                    for part in (
-                        f"missing factors {', '.join(missing)}" if missing else "",
-                        f"unknown factors {', '.join(unknown)}" if unknown else "",
-                    )
-                    if part
-                )
-            )
+        problems = [f"missing factors {', '.join(missing)}"] if missing else []
+        problems += [f"unknown factors {', '.join(unknown)}"] if unknown else []
+        if problems:
+            raise UsageError(f"existing row {r}: {'; '.join(problems)}")
         out.append([_value_position(fx, f, row[name], r) for f, name in enumerate(fx.names)])
     return out
 
 
 def _value_position(fx: _Factors, f: int, value: object, r: int) -> int:
+    """By label first (so ``"FREE"`` names ``Tier.FREE``), else by equality (``1.0``, ``1``)."""
     label = label_of(value)
     if label in fx.labels[f]:  # labels are unique per factor (checked), so this is exact
         return fx.labels[f].index(label)

@@ -85,6 +85,7 @@ def build_array(
     """
     if time_limit < 0:
         raise ValueError("time_limit must be >= 0")
+    _warm_up()
     run = _Run(problem, index_for(problem), seed, float(time_limit), progress,
                time.monotonic(), [], [])
     oracle = RowOracle(problem)
@@ -98,6 +99,24 @@ def build_array(
     rows = ls.rows
     rows, lower, optimal, proof = _exact(run, coverable, rows, frozen, lower)
     return _result(run, analysis, rows, lower, optimal, proof, ls)
+
+
+_warm = False
+
+
+def _warm_up() -> None:
+    """Load (or, on a new machine, compile) the numba kernels before the clock starts, so a
+    cold cache cannot eat the budget and trip a wall-clock safety stop."""
+    global _warm
+    if _warm:
+        return
+    tiny = CoverageProblem((2, 2, 3), 2, (((0, frozenset({0})), (2, frozenset({1}))),), (0,))
+    index = index_for(tiny)
+    oracle = RowOracle(tiny)
+    coverable = analyse(tiny, index, seed=0, oracle=oracle).coverable
+    rows = greedy_array(tiny, index, coverable, oracle, seed=0)
+    shrink(tiny, index, coverable, rows, None, seed=0, max_steps=50, lower=1)
+    _warm = True
 
 
 def _analyse(run: _Run, oracle: RowOracle) -> Analysis:
@@ -242,4 +261,5 @@ def _result(
         best_known=known,
         analysis_seconds=analysis.seconds,
         notes=tuple(run.notes),
+        dead_values=tuple(analysis.dead_values),
     )

@@ -17,7 +17,7 @@ def _array(**overrides: object) -> CoveringArray:
         required=30,
         excluded=3,
         covered=30,
-        lower_bound=LowerBound(9, "largest t-set has 9 coverable tuples (A x B)"),
+        lower_bound=LowerBound(9, "largest t-set has 9 coverable tuples", (0, 1)),
         exit_reason=ExitReason.TIME_LIMIT,
         seconds=1.23456,
         phases=(

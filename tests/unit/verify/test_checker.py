@@ -26,6 +26,7 @@ from coverage_gen.spec.model import (
     Not,
     Or,
 )
+from coverage_gen.verify import checker as checker_module
 from coverage_gen.verify.checker import check_rows, read_table
 
 # --------------------------------------------------------------------------- brute force
@@ -181,6 +182,22 @@ def cases(draw):
 @settings(max_examples=200, deadline=None)
 @given(cases())
 def test_check_rows_matches_brute_force(case) -> None:
+    _compare_with_brute_force(case)
+
+
+@settings(max_examples=100, deadline=None)
+@given(cases())
+def test_wide_rules_path_matches_brute_force(case) -> None:
+    """With no rule small enough for a table, every rule goes through 3-valued checks."""
+    saved = checker_module._TABLE_LIMIT
+    checker_module._TABLE_LIMIT = 0
+    try:
+        _compare_with_brute_force(case)
+    finally:
+        checker_module._TABLE_LIMIT = saved
+
+
+def _compare_with_brute_force(case) -> None:
     model, rows = case
     expected = brute_force(model, rows, model.strength)
     header = [f.name for f in model.factors]
