@@ -53,6 +53,7 @@ def test_report_fields_and_json_ready() -> None:
     assert report["lower_bound"] == {
         "value": 9,
         "reason": "largest t-set has 9 coverable tuples (A x B)",
+        "factors": ["A", "B"],
     }
     assert report["optimal"] is False and report["gap"] == 0.1
     assert report["status"] == "FEASIBLE" and report["exit_reason"] == "time limit"
