@@ -20,6 +20,8 @@ from coverage_gen.spec import load_model
 from coverage_gen.spec.model import CombinatorialModel, Spec
 
 if TYPE_CHECKING:
+    from coverage_gen.cover.problem import CoverageProblem
+    from coverage_gen.spec.pict import PictOptions
     from coverage_gen.verify.checker import CheckResult
 
 ProgressCallback = Callable[[str, int, int, float], None]
@@ -206,6 +208,8 @@ def _records(
 
 
 def _infeasible(model: CombinatorialModel, conflict: Sequence[int]) -> InfeasibleSpecError:
+    from coverage_gen.cover.explain import describe_rules
+
     by_index = {c.index: c for c in model.constraints}
     rules = [by_index[i] for i in conflict if i in by_index]
     if not rules:
@@ -213,12 +217,13 @@ def _infeasible(model: CombinatorialModel, conflict: Sequence[int]) -> Infeasibl
         return InfeasibleSpecError(
             [Diagnostic("unsatisfiable", loc, "the constraints admit no valid row")]
         )
-    listing = "; ".join(f"line {r.loc.line}: {r.text}" for r in rules)
+    listing = "; ".join(describe_rules(conflict, model.constraints))
+    count = len(describe_rules(conflict, model.constraints))
     diagnostics = [
         Diagnostic(
             "unsatisfiable",
             rule.loc,
-            f"no row can satisfy these {len(rules)} rule(s) together: {listing}. "
+            f"no row can satisfy these {count} rule(s) together: {listing}. "
             "Relax or remove one of them.",
         )
         for rule in rules[:1]
@@ -229,16 +234,233 @@ def _infeasible(model: CombinatorialModel, conflict: Sequence[int]) -> Infeasibl
 def _dead_value_warnings(
     model: CombinatorialModel, lowered: Lowered, array: CoveringArray
 ) -> tuple[Diagnostic, ...]:
+    return dead_value_diagnostics(model, lowered, array.dead_values)
+
+
+
+# --------------------------------------------------------------------------- diagnostics
+EXPLAIN_TIME_LIMIT = 10.0  # seconds of core extraction per report (dead values, --explain)
+
+
+def dead_value_diagnostics(
+    model: CombinatorialModel,
+    lowered: Lowered,
+    dead_values: Sequence[tuple[int, int]],
+    *,
+    severity: str = "warning",
+    time_limit: float = EXPLAIN_TIME_LIMIT,
+) -> tuple[Diagnostic, ...]:
+    """One ``dead-value`` diagnostic per value no valid row can hold, located at the value
+    and naming a minimal set of rules that kills it (line and text)."""
+    if not dead_values:
+        return ()
+    import time
+
+    from coverage_gen.cover.explain import dead_value_causes, describe_rules
+
+    causes = dead_value_causes(lowered.problem, dead_values, seed=model.seed,
+                               deadline=time.monotonic() + time_limit)
     out = []
-    for f, v in array.dead_values:
-        factor = model.factors[f]
-        out.append(
-            Diagnostic(
-                "dead-value",
-                factor.loc,
-                f"value {factor.values[v]!r} of {factor.name} can never occur under the rules",
-                "warning",
-            )
-        )
+    for cause in causes:
+        factor = model.factors[cause.factor]
+        where = factor.value_locs[cause.value] if cause.value < len(factor.value_locs) else factor.loc
+        rules = describe_rules(cause.core.rules or (), model.constraints)
+        why = "; ".join(rules) if rules else "the rules (no core found in the time limit)"
+        if not cause.core.exact:
+            why += " (time limit: the set may not be minimal)"
+        out.append(Diagnostic(
+            "dead-value", where,
+            f"value {factor.values[cause.value]!r} of [{factor.name}] can never occur; "
+            f"it is excluded by {why}",
+            "error" if severity == "error" else "warning",
+            ctx={"factor": factor.name, "value": factor.values[cause.value],
+                 "rules": list(cause.core.rules or ())},
+        ))
     return tuple(out)
 
+
+def strict_failure(warnings: Sequence[Diagnostic]) -> InfeasibleSpecError | None:
+    """``--strict``: the dead-value warnings as errors (None when there are none)."""
+    dead = [d for d in warnings if d.code == "dead-value"]
+    if not dead:
+        return None
+    return InfeasibleSpecError(
+        [Diagnostic(d.code, d.loc, d.msg, "error", d.ctx) for d in dead]
+    )
+
+
+# --------------------------------------------------------------------------- PICT command
+@dataclass(frozen=True, slots=True, eq=False)
+class PictResult:
+    """What ``coverage-gen pict`` prints: PICT's header and rows (negative values carry the
+    prefix), warnings (seed rows, dead values), and, on request, the excluded-tuple report."""
+
+    matrix: MatrixResult
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    warnings: tuple[Diagnostic, ...]
+    seed: int
+    explanation: tuple[str, ...] = ()
+    explain_seconds: float = 0.0
+
+
+def generate_pict(
+    source: str | Path,
+    *,
+    strength: int | str = 2,
+    seed: int = 0,
+    options: "PictOptions | None" = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    explain: bool = False,
+    strict: bool = False,
+    explain_time_limit: float = EXPLAIN_TIME_LIMIT,
+    progress: ProgressCallback | None = None,
+) -> PictResult:
+    """PICT's pipeline: read the model with PICT's switches, check seed rows (a row that
+    breaks a rule is skipped with a warning naming its line and the rules), solve, spend
+    free cells on weighted values, and decode with the negative prefix.
+
+    ``strength`` may be ``"max"`` (every parameter). With ``strict``, dead values raise
+    ``InfeasibleSpecError`` instead of warning. With ``explain``, ``PictResult.explanation``
+    lists the excluded combinations each with a minimal set of rules.
+    """
+    import dataclasses
+    import time
+
+    from coverage_gen.cover.search import Unsatisfiable, build_array
+    from coverage_gen.spec.pict import PictOptions, load_pict
+
+    options = options or PictOptions()
+    if time_limit <= 0:
+        raise UsageError(f"time limit must be positive, got {time_limit}")
+    t = 2 if strength == "max" else int(strength)
+    model = load_pict(source, strength=t, seed=normalise_seed(seed), options=options)
+    if strength == "max" and len(model.factors) != t:
+        model = dataclasses.replace(model, strength=len(model.factors))
+        from coverage_gen.spec.check import check_model
+
+        check_model(model)
+    lowered = lower_model(model)
+    warnings = list(model.notes)
+    problem = _checked_seed_rows(model, lowered, warnings, explain_time_limit)
+    lowered = Lowered(problem, lowered.names)
+    try:
+        array = build_array(problem, seed=model.seed, time_limit=time_limit, progress=progress)
+    except Unsatisfiable as exc:
+        raise _infeasible(model, exc.conflict) from None
+    rows = _weighted_rows(model, problem, array)
+    dead = dead_value_diagnostics(model, lowered, array.dead_values,
+                                  time_limit=explain_time_limit)
+    if strict and dead:
+        failure = strict_failure(dead)
+        assert failure is not None
+        raise failure
+    warnings += dead
+    decoded = tuple(lowered.names.decode_row(row) for row in rows.tolist())
+    array = dataclasses.replace(array, rows=rows)
+    matrix = MatrixResult(model, lowered, array, lowered.names.factor_names, decoded, tuple(warnings))
+    shown = tuple(_with_prefix(model, options, row) for row in rows.tolist())
+    lines: tuple[str, ...] = ()
+    seconds = 0.0
+    if explain:
+        t0 = time.perf_counter()
+        lines = explain_exclusions(model, lowered, array, time_limit=explain_time_limit)
+        seconds = time.perf_counter() - t0
+    return PictResult(matrix, matrix.header, shown, tuple(warnings), model.seed, lines, seconds)
+
+
+def _checked_seed_rows(
+    model: CombinatorialModel, lowered: Lowered, warnings: list[Diagnostic], time_limit: float
+) -> "CoverageProblem":
+    """The problem keeping only the seed rows some valid row extends; one warning per
+    dropped row naming the seed file line and a minimal set of rules it breaks."""
+    import dataclasses
+    import time
+
+    from coverage_gen.cover.explain import describe_rules, seed_row_conflicts
+
+    problem = lowered.problem
+    if not problem.seed_rows:
+        return problem
+    from coverage_gen.cover.cpsat import RowModel
+
+    if not RowModel(problem, seed=model.seed).satisfiable():
+        return dataclasses.replace(problem, seed_rows=())  # the search reports the conflict
+    conflicts = seed_row_conflicts(problem, problem.seed_rows, seed=model.seed,
+                                   deadline=time.monotonic() + time_limit)
+    bad = {c.row for c in conflicts}
+    for conflict in conflicts:
+        rules = describe_rules(conflict.core.rules or (), model.constraints)
+        seed_row = model.seed_rows[conflict.row]
+        warnings.append(Diagnostic(
+            "seed-row-violates", seed_row.loc,
+            "seed row breaks " + ("; ".join(rules) if rules else "the rules")
+            + "; row skipped",
+            "warning", ctx={"rules": list(conflict.core.rules or ())},
+        ))
+    kept = tuple(r for i, r in enumerate(problem.seed_rows) if i not in bad)
+    return dataclasses.replace(problem, seed_rows=kept)
+
+
+def _weighted_rows(model: CombinatorialModel, problem: "CoverageProblem", array: CoveringArray) -> np.ndarray:
+    weights = [f.weights for f in model.factors]
+    if not any(weights):
+        return array.rows
+    from coverage_gen.cover.tuples import index_for
+    from coverage_gen.cover.weights import prefer_weights
+
+    return prefer_weights(problem, index_for(problem), array.rows, weights,
+                          frozen=len(problem.seed_rows))
+
+
+def _with_prefix(model: CombinatorialModel, options: "PictOptions", row: Sequence[int]) -> tuple[str, ...]:
+    return tuple(
+        (options.negative_prefix if f.is_negative(v) else "") + f.values[v]
+        for f, v in zip(model.factors, row)
+    )
+
+
+def explain_exclusions(
+    model: CombinatorialModel,
+    lowered: Lowered,
+    array: CoveringArray,
+    *,
+    time_limit: float = EXPLAIN_TIME_LIMIT,
+    limit: int = 200,
+) -> tuple[str, ...]:
+    """The ``--explain`` report: each excluded combination (a t-tuple, or the smallest part
+    of t-tuples that already excludes them) with a minimal set of rules, as text lines."""
+    import time
+
+    from coverage_gen.cover.explain import describe_rules, describe_values, excluded_combinations
+    from coverage_gen.cover.tuples import index_for
+
+    problem = lowered.problem
+    index = index_for(problem)
+    coverable = index.covered_mask(array.rows)  # a complete array covers exactly these
+    negative = [frozenset(v for v in range(len(f.values)) if f.is_negative(v)) for f in model.factors]
+    report = excluded_combinations(problem, index, coverable, array.dead_values, negative,
+                                   seed=model.seed, deadline=time.monotonic() + time_limit,
+                                   limit=limit)
+    t = problem.strength
+    lines = [f"excluded {t}-tuples: {report.excluded}"]
+    if report.by_dead_value:
+        lines.append(f"  {report.by_dead_value} hold a dead value (see the dead-value warnings)")
+    if report.by_negative_rule:
+        lines.append(f"  {report.by_negative_rule} hold two negative values "
+                     "(PICT negative testing: at most one per row)")
+    for combo in report.combinations:
+        what = describe_values(model, combo.factors, combo.values)
+        plural = "tuple" if combo.tuples == 1 else "tuples"
+        lines.append(f"excluded: {what} ({combo.tuples} {plural})")
+        rules = describe_rules(combo.core.rules or (), model.constraints)
+        lines.extend(f"  {r}" for r in rules)
+        if combo.core.rules is None:
+            lines.append("  (undecided within the time limit)")
+        elif not combo.core.exact:
+            lines.append("  (time limit: the set may not be minimal)")
+    if report.unexplained:
+        lines.append(f"{report.unexplained} excluded tuples not explained "
+                     f"(time limit {time_limit:g}s or {limit} combinations listed)")
+    lines.append(f"analysis: {'complete' if report.complete else 'bounded by the time limit'}")
+    return tuple(lines)

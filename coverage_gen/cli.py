@@ -87,6 +87,7 @@ def main() -> None:
 @click.option("--format", "formats", default="csv,jsonl", show_default=True,
               help="Comma-separated output formats for -o: csv, jsonl, tsv.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
+@click.option("--strict", is_flag=True, help="Dead values (values no row can hold) are errors; nothing is written.")
 def generate(
     source: Path,
     out_dir: Path | None,
@@ -96,6 +97,7 @@ def generate(
     time_limit: float,
     formats: str,
     quiet: bool,
+    strict: bool = False,
 ) -> None:
     """Build a covering array from SOURCE (a YAML spec or a PICT model) and its records.
 
@@ -104,17 +106,25 @@ def generate(
     records as CSV, on stdout.
     """
     progress = _progress(quiet)
+    format_list = [f.strip() for f in formats.split(",") if f.strip()]
     try:
         result = api.generate(
             source,
-            out_dir,
+            None if strict else out_dir,  # strict: check before anything is written
             strength=strength,
             seed=seed,
             rows=rows,
             time_limit=time_limit,
-            formats=[f.strip() for f in formats.split(",") if f.strip()],
+            formats=format_list,
             progress=progress,
         )
+        failure = api.strict_failure(result.matrix.warnings) if strict else None
+        if failure is not None:
+            raise failure
+        if strict and out_dir is not None:
+            files = api.write_outputs(result, out_dir, formats=format_list)
+            result = api.GenerationResult(result.matrix, result.spec, result.columns,
+                                          result.records, files, result.report)
     except CoverageGenError as exc:
         progress.close()
         _fail(exc)
@@ -220,6 +230,112 @@ def infer(samples: tuple[Path, ...], out_path: Path | None, max_values: int, str
         return
     out_path.write_text(result.text, encoding="utf-8")
     click.echo(f"wrote spec: {out_path}", err=True)
+
+
+# --------------------------------------------------------------------------- pict
+PICT_USAGE = (
+    "usage: coverage-gen pict MODEL [/o:N|max] [/d:C] [/a:C] [/n:C] [/e:file] [/r[:N]] [/c]\n"
+    "  /o:N|max  order of combinations (default 2)\n"
+    "  /d:C      separator for values (default ,)\n"
+    "  /a:C      separator for aliases (default |)\n"
+    "  /n:C      negative value prefix (default ~)\n"
+    "  /e:file   file with seeding rows\n"
+    "  /r[:N]    randomize generation, N = seed\n"
+    "  /c        case-sensitive model evaluation"
+)
+
+
+def _pict_switches(switches: tuple[str, ...]) -> dict[str, object]:
+    """PICT's ``/x[:value]`` switches (``-x`` works too) → keyword values; UsageError when
+    a switch is unknown, repeated, or its value is malformed."""
+    out: dict[str, object] = {}
+    for raw in switches:
+        if len(raw) < 2 or raw[0] not in "/-":
+            raise UsageError(f"unexpected argument {raw!r} (one model file, then /switches)")
+        key, sep, value = raw[1:].partition(":")
+        key = key.lower()
+        if key in out:
+            raise UsageError(f"switch /{key} given twice")
+        if key == "o":
+            if value.lower() == "max":
+                out[key] = "max"
+            elif value.isdigit() and int(value) >= 1:
+                out[key] = int(value)
+            else:
+                raise UsageError(f"/o needs a positive number or 'max', got {raw!r}")
+        elif key in ("d", "a", "n"):
+            if len(value) != 1:
+                raise UsageError(f"/{key} needs exactly one character, got {raw!r}")
+            out[key] = value
+        elif key == "e":
+            if not value:
+                raise UsageError("/e needs a file: /e:seedfile")
+            out[key] = value
+        elif key == "r":
+            if sep and not value.isdigit():
+                raise UsageError(f"/r takes a non-negative number as seed, got {raw!r}")
+            out[key] = int(value) if sep else None
+        elif key == "c":
+            if sep:
+                raise UsageError("/c takes no value")
+            out[key] = True
+        else:
+            raise UsageError(f"unknown switch {raw!r}")
+    if out.get("d") is not None and out.get("d") == out.get("a"):
+        raise UsageError("the value separator (/d) and the alias separator (/a) must differ")
+    return out
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("switches", nargs=-1, type=click.UNPROCESSED)
+@click.option("--strict", is_flag=True, help="Dead values (values no row can hold) are errors.")
+@click.option("--explain", is_flag=True, help="List the excluded tuples, each with the rules that exclude it, on stderr.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=api.DEFAULT_TIME_LIMIT, show_default=True,
+              help="Seconds the engine may spend shrinking the array.")
+@click.option("--explain-time-limit", type=click.FloatRange(min=0, min_open=True), default=api.EXPLAIN_TIME_LIMIT,
+              show_default=True, help="Seconds for explaining dead values, seed rows and excluded tuples.")
+def pict(model: Path, switches: tuple[str, ...], strict: bool, explain: bool, time_limit: float,
+         explain_time_limit: float) -> None:
+    """PICT-compatible: read MODEL with PICT's switches and print PICT's output (a header row,
+    then one tab-separated test case per line) on stdout; warnings go to stderr."""
+    import random
+
+    from coverage_gen.spec.pict import PictOptions
+
+    try:
+        opts = _pict_switches(switches)
+    except UsageError as exc:
+        click.echo(f"error: {exc}\n{PICT_USAGE}", err=True)
+        sys.exit(EXIT_USAGE)
+    seed = 0
+    if "r" in opts:
+        seed = opts["r"] if opts["r"] is not None else random.SystemRandom().randrange(2**31)  # type: ignore[assignment]
+        click.echo(f"Used seed: {seed}", err=True)
+    options = PictOptions(
+        case_sensitive=bool(opts.get("c", False)),
+        value_separator=str(opts.get("d", ",")),
+        alias_separator=str(opts.get("a", "|")),
+        negative_prefix=str(opts.get("n", "~")),
+        seed_file=opts.get("e"),  # type: ignore[arg-type]
+    )
+    try:
+        result = api.generate_pict(
+            model, strength=opts.get("o", 2), seed=int(seed), options=options,  # type: ignore[arg-type]
+            time_limit=time_limit, explain=explain, strict=strict,
+            explain_time_limit=explain_time_limit,
+        )
+    except CoverageGenError as exc:
+        _fail(exc)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    out = click.get_text_stream("stdout")
+    for row in (result.header, *result.rows):
+        out.write("\t".join(row) + "\n")
+    for line in result.explanation:
+        click.echo(line, err=True)
+    if explain:
+        click.echo(f"explain: {result.explain_seconds:.2f}s", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,6 +40,7 @@ class Tables(NamedTuple):
     fcl_ptr: np.ndarray  # int64[k + 1]
     fcl: np.ndarray  # int64[...]: clause ids per factor
     constrained: np.ndarray  # bool[k]: factor appears in some clause
+    pascal: np.ndarray  # int64[k + 1, t + 1]: binomial coefficients, for t-set ranks
 
 
 def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
@@ -69,6 +70,11 @@ def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
     np.cumsum([len(p) for p in per_factor], out=fcl_ptr[1:])
     fcl = np.array([c for p in per_factor for c in p], dtype=np.int64)
     constrained = np.array([len(p) > 0 for p in per_factor], dtype=np.bool_)
+    pascal = np.zeros((k + 1, t + 1), dtype=np.int64)
+    for a in range(k + 1):
+        pascal[a, 0] = 1
+        for b in range(1, min(a, t) + 1):
+            pascal[a, b] = pascal[a - 1, b - 1] + (pascal[a - 1, b] if b <= a - 1 else 0)
     return Tables(
         index.levels.astype(np.int64),
         index.tsets.astype(np.int64),
@@ -83,6 +89,7 @@ def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
         fcl_ptr,
         fcl,
         constrained,
+        pascal,
     )
 
 
@@ -295,15 +302,19 @@ def free_order(row: np.ndarray, rng: np.ndarray, order: np.ndarray) -> int:
 
 @njit(cache=True, inline="always")
 def score_values(
-    tb: Tables, uncov: np.ndarray, row: np.ndarray, f: int, newcov: np.ndarray
+    tb: Tables, uncov: np.ndarray, tset_unc: np.ndarray, row: np.ndarray, f: int,
+    newcov: np.ndarray,
 ) -> None:
     """``newcov[v]``: uncovered tuples that ``row[f] = v`` completes, counting only t-sets
-    whose other factors are already assigned (AETG's criterion)."""
+    whose other factors are already assigned (AETG's criterion). T-sets without uncovered
+    tuples are skipped (most of them, after the first rows)."""
     t = tb.tsets.shape[1]
     for v in range(tb.levels[f]):
         newcov[v] = 0
     for m in range(tb.fts_ptr[f], tb.fts_ptr[f + 1]):
         s = tb.fts_set[m]
+        if tset_unc[s] == 0:
+            continue
         pos = tb.fts_pos[m]
         base = tb.offsets[s]
         ok = True
@@ -321,11 +332,80 @@ def score_values(
                     newcov[v] += 1
 
 
+@njit(cache=True, inline="always")
+def tset_rank(tb: Tables, fs: np.ndarray) -> int:
+    """Lexicographic id of the sorted t-set ``fs``: ``C(k,t) - 1 - sum C(k-1-f_i, t-i)``."""
+    k = tb.levels.shape[0]
+    t = fs.shape[0]
+    rank = tb.pascal[k, t] - 1
+    for i in range(t):
+        rank -= tb.pascal[k - 1 - fs[i], t - i]
+    return rank
+
+
 @njit(cache=True)
-def count_new(tb: Tables, uncov: np.ndarray, row: np.ndarray) -> int:
+def score_assigned(
+    tb: Tables,
+    uncov: np.ndarray,
+    tset_unc: np.ndarray,
+    row: np.ndarray,
+    f: int,
+    assigned: np.ndarray,
+    na: int,
+    newcov: np.ndarray,
+    idx: np.ndarray,
+    fs: np.ndarray,
+) -> None:
+    """Same as :func:`score_values`, but enumerates the (t-1)-subsets of the ``na``
+    assigned factors instead of scanning every t-set holding ``f`` (the t-sets with a free
+    factor score nothing): C(na, t-1) t-sets instead of C(k-1, t-1)."""
+    t = tb.tsets.shape[1]
+    q = t - 1
+    for v in range(tb.levels[f]):
+        newcov[v] = 0
+    if na < q:
+        return
+    for i in range(q):
+        idx[i] = i
+    while True:
+        for i in range(q):
+            fs[i] = assigned[idx[i]]
+        fs[q] = f
+        for i in range(1, t):  # insertion sort, t is tiny
+            x = fs[i]
+            j = i - 1
+            while j >= 0 and fs[j] > x:
+                fs[j + 1] = fs[j]
+                j -= 1
+            fs[j + 1] = x
+        s = tset_rank(tb, fs)
+        if tset_unc[s] != 0:
+            base = tb.offsets[s]
+            pos = 0
+            for j in range(t):
+                if fs[j] == f:
+                    pos = j
+                else:
+                    base += row[fs[j]] * tb.radix[s, j]
+            r = tb.radix[s, pos]
+            for v in range(tb.levels[f]):
+                if uncov[base + v * r]:
+                    newcov[v] += 1
+        i = q - 1
+        while i >= 0 and idx[i] == na - q + i:
+            i -= 1
+        if i < 0:
+            break
+        idx[i] += 1
+        for j in range(i + 1, q):
+            idx[j] = idx[j - 1] + 1
+
+
+@njit(cache=True)
+def count_new(tb: Tables, uncov: np.ndarray, tset_unc: np.ndarray, row: np.ndarray) -> int:
     c = 0
     for s in range(tb.tsets.shape[0]):
-        if uncov[tuple_id(tb, row, s)]:
+        if tset_unc[s] != 0 and uncov[tuple_id(tb, row, s)]:
             c += 1
     return c
 
@@ -353,10 +433,20 @@ def build_candidate(
     if tid < 0:
         return -1
     place_tuple(tb, tid, row)
+    k = row.shape[0]
+    t = tb.tsets.shape[1]
+    assigned = np.empty(k, dtype=np.int64)
+    na = 0
+    for g in range(k):
+        if row[g] >= 0:
+            assigned[na] = g
+            na += 1
+    idx = np.empty(t, dtype=np.int64)
+    fs = np.empty(t, dtype=np.int64)
     m = free_order(row, rng, order)
     for i in range(m):
         f = order[i]
-        score_values(tb, uncov, row, f, newcov)
+        score_assigned(tb, uncov, tset_unc, row, f, assigned, na, newcov, idx, fs)
         best_v = -1
         best_a = -1
         best_b = -1
@@ -379,7 +469,9 @@ def build_candidate(
         if best_v < 0:
             return -1
         row[f] = best_v
-    return count_new(tb, uncov, row)
+        assigned[na] = f
+        na += 1
+    return count_new(tb, uncov, tset_unc, row)
 
 
 @njit(cache=True)

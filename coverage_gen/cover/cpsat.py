@@ -378,3 +378,50 @@ def _value_demand(index: TupleIndex, coverable: np.ndarray) -> list[list[int]]:
 def rows_as_fixed(row: Sequence[int]) -> dict[int, int]:
     """Partial row (-1 = free) → the ``fixed`` mapping the one-row queries take."""
     return {f: int(v) for f, v in enumerate(row) if v >= 0}
+
+
+# ---------------------------------------------------------------------------------------
+# bounded explanations (used by cover.explain)
+# ---------------------------------------------------------------------------------------
+
+
+def bounded_core(
+    row_model: RowModel,
+    fixed: Mapping[int, int],
+    *,
+    deadline: float | None = None,
+    deterministic_time: float = 2.0,
+) -> tuple[tuple[int, ...] | None, bool]:
+    """A minimal set of rule ordinals that, with the ``fixed`` values, admit no row.
+
+    Returns ``(core, exact)``: ``core`` is ``()`` when the fixed values extend to a valid row,
+    ``None`` when the solver could not decide in time; ``exact`` is False when the deadline
+    (``time.monotonic()``) stopped the deletion-based shrinking early, so the core may
+    hold a rule more than needed. Each solve is bounded by ``deterministic_time``.
+    """
+
+    def solve(rules: Iterable[int]) -> Status:
+        wall = 30.0 if deadline is None else max(0.05, deadline - time.monotonic())
+        status, solver = row_model._solve(
+            rules, fixed, deterministic_time=deterministic_time, wall_time=wall
+        )
+        solve.solver = solver  # type: ignore[attr-defined]
+        return status
+
+    status = solve(row_model.rules.keys())
+    if status is Status.UNKNOWN:
+        return None, False
+    if status is Status.FEASIBLE:
+        return (), True
+    kept = row_model._core(solve.solver)  # type: ignore[attr-defined]
+    exact = True
+    for rule in list(kept):
+        if deadline is not None and time.monotonic() > deadline:
+            return tuple(sorted(kept)), False
+        trial = [r for r in kept if r != rule]
+        verdict = solve(trial)
+        if verdict is Status.INFEASIBLE:
+            kept = trial
+        elif verdict is Status.UNKNOWN:
+            exact = False  # kept the rule without proof that it is needed
+    return tuple(sorted(kept)), exact

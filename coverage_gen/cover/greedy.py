@@ -156,7 +156,7 @@ def _oracle_row(
     m = kern.free_order(row, rng, order)
     newcov = np.empty(int(tb.levels.max()), dtype=np.int64)
     for f in order[:m].tolist():
-        kern.score_values(tb, uncov, row, f, newcov)
+        kern.score_values(tb, uncov, tset_unc, row, f, newcov)
         levels = int(tb.levels[f])
         ranking = sorted(range(levels), key=lambda v: (-newcov[v], -fv_unc[f, v], v))
         if not tb.constrained[f]:

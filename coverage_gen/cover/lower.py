@@ -14,6 +14,10 @@ lists them):
 5. ``tidy``            normalise, drop tautologies, dedupe (an empty clause is kept: the rule
                        alone is unsatisfiable, which the analysis layer reports).
 
+Model-level passes (``lower_model``): ``negative_clauses`` (PICT negative testing: no row holds
+two out-of-range values; origin ``NEGATIVE_ORIGIN``) and ``seed_rows`` (required rows as
+value indices, -1 = free).
+
 Atom semantics are PICT's (see ``spec.constraints.value_key``): numeric factors compare as
 numbers, others as text, casefolded when ``model.case_sensitive`` is False. Lowering assumes a
 model that passed ``spec.check.check_model``; on an ill-typed literal it falls back to text
@@ -53,6 +57,7 @@ from coverage_gen.spec.model import (
 
 __all__ = [
     "CLAUSE_CAP",
+    "NEGATIVE_ORIGIN",
     "SCOPE_CAP",
     "Lowered",
     "LoweringContext",
@@ -60,10 +65,14 @@ __all__ = [
     "like_regex",
     "lower_model",
     "lower_rule",
+    "negative_clauses",
+    "seed_rows",
 ]
 
 CLAUSE_CAP = 20_000  # most CNF clauses one rule may distribute into
 SCOPE_CAP = 2_000_000  # most combinations the enumeration fallback may evaluate
+# ``clause_origin`` of the clauses that keep negative values apart (not a user rule ordinal)
+NEGATIVE_ORIGIN = -1
 
 
 # --------------------------------------------------------------------------- results
@@ -163,6 +172,7 @@ class LoweringContext:
     values: tuple[tuple[str, ...], ...]
     numeric: tuple[bool, ...]
     case_sensitive: bool
+    aliases: tuple[tuple[tuple[str, ...], ...], ...] = ()  # per factor, per value
 
     @property
     def levels(self) -> tuple[int, ...]:
@@ -181,6 +191,7 @@ def lower_model(model: CombinatorialModel) -> Lowered:
         values=tuple(f.values for f in model.factors),
         numeric=tuple(f.numeric for f in model.factors),
         case_sensitive=model.case_sensitive,
+        aliases=tuple(f.aliases for f in model.factors),
     )
     clauses: list[Clause] = []
     origin: list[int] = []
@@ -188,11 +199,15 @@ def lower_model(model: CombinatorialModel) -> Lowered:
         for clause in lower_rule(rule, ctx):
             clauses.append(clause)
             origin.append(rule.index)
+    for clause in negative_clauses(model):
+        clauses.append(clause)
+        origin.append(NEGATIVE_ORIGIN)
     problem = CoverageProblem(
         levels=ctx.levels,
         strength=model.strength,
         clauses=tuple(clauses),
         clause_origin=tuple(origin),
+        seed_rows=seed_rows(model),
     )
     names = NameMap(
         factor_names=model.factor_names(),
@@ -202,6 +217,39 @@ def lower_model(model: CombinatorialModel) -> Lowered:
         case_sensitive=model.case_sensitive,
     )
     return Lowered(problem, names)
+
+
+def negative_clauses(model: CombinatorialModel) -> list[Clause]:
+    """PICT negative testing: for every two factors with out-of-range values, the clause
+    ``[A] ∉ neg(A) ∨ [B] ∉ neg(B)``, so no row holds two of them. Tuples with two negative
+    values become uncoverable (excluded); every tuple with one negative value and valid
+    values elsewhere stays required."""
+    levels = [len(f.values) for f in model.factors]
+    negs = [
+        (f, frozenset(v for v in range(levels[f]) if factor.is_negative(v)))
+        for f, factor in enumerate(model.factors)
+        if any(factor.is_negative(v) for v in range(levels[f]))
+    ]
+    out: list[Clause] = []
+    for i, (a, neg_a) in enumerate(negs):
+        for b, neg_b in negs[i + 1:]:
+            clause = normalise_clause(
+                [(a, _complement(neg_a, levels[a])), (b, _complement(neg_b, levels[b]))], levels
+            )
+            if clause is not None:
+                out.append(clause)
+    return out
+
+
+def seed_rows(model: CombinatorialModel) -> tuple[tuple[int, ...], ...]:
+    """The model's seed rows as value indices (-1 = free cell), in file order."""
+    out = []
+    for row in model.seed_rows:
+        cells = []
+        for factor, text in zip(model.factors, row.values):
+            cells.append(-1 if text is None else factor.values.index(text))
+        out.append(tuple(cells))
+    return tuple(out)
 
 
 def lower_rule(rule: Constraint, ctx: LoweringContext) -> list[Clause]:
@@ -270,7 +318,14 @@ def _compare_const(op: str, ref: FieldRef, const: Const, ctx: LoweringContext) -
     target = value_key(const.text, numeric, ctx.case_sensitive)
     compare = _OPS[op]
     keys = _keys(f, ctx, numeric)
-    return Lit(f, frozenset(v for v, key in enumerate(keys) if compare(key, target)))
+    hits = frozenset(v for v, key in enumerate(keys) if compare(key, target))
+    if op in ("=", "<>") and ctx.aliases and ctx.aliases[f]:  # an alias names its value
+        named = frozenset(
+            v for v, names in enumerate(ctx.aliases[f])
+            if any(value_key(n, numeric, ctx.case_sensitive) == target for n in names)
+        )
+        hits = hits | named if op == "=" else hits - named
+    return Lit(f, hits)
 
 
 def _relation(op: str, left: FieldRef, right: FieldRef, ctx: LoweringContext) -> Formula:

@@ -73,6 +73,10 @@ def _check_vocabularies(model: CombinatorialModel) -> Iterator[Diagnostic]:
             key = value_key(value, factor.numeric, model.case_sensitive)
             if key in seen:
                 same = "" if seen[key] == value else f" (same as {seen[key]!r} when compared)"
+                if not model.case_sensitive and seen[key] != value and (
+                    seen[key].casefold() == value.casefold()
+                ):
+                    same += "; values differing only in case need case-sensitive matching (/c)"
                 yield Diagnostic(
                     "duplicate-value",
                     _value_loc(factor, i),
@@ -166,8 +170,12 @@ def _check_literal(
             f"[{factor.name}] has string values, but {const.text} is a number; "
             f'write it in quotes: "{const.text}"',
         )
-    elif membership:
-        keys = {value_key(v, factor.numeric, model.case_sensitive) for v in factor.values}
+    elif membership:  # a value's aliases name it too
+        keys = {
+            value_key(name, factor.numeric, model.case_sensitive)
+            for v in range(len(factor.values))
+            for name in factor.names_of(v)
+        }
         if value_key(const.text, factor.numeric, model.case_sensitive) not in keys:
             yield _unknown_value(factor, const)
 

@@ -17,7 +17,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from coverage_gen.errors import Location
+from coverage_gen.errors import Diagnostic, Location
 
 # --------------------------------------------------------------------------- constraint AST
 # Operators as written in the constraint language (PICT's): = <> < <= > >=.
@@ -126,6 +126,29 @@ class Factor:
     numeric: bool = False
     loc: Location = field(default=Location(), compare=False)
     value_locs: tuple[Location, ...] = field(default=(), compare=False)
+    # PICT extras, one entry per value when present (empty = none of the feature):
+    # further names of a value (``Server | Datacenter``), accepted wherever a value is named;
+    aliases: tuple[tuple[str, ...], ...] = ()
+    # out-of-range values (``~-1``): at most one per row; the prefix is not part of the value;
+    negative: tuple[bool, ...] = ()
+    # preference weights (``Red (10)``, default 1): only break ties, never cost coverage.
+    weights: tuple[int, ...] = ()
+
+    def is_negative(self, v: int) -> bool:
+        return bool(self.negative) and self.negative[v]
+
+    def names_of(self, v: int) -> tuple[str, ...]:
+        """Every name of value ``v``: the value itself first, then its aliases."""
+        return (self.values[v],) + (self.aliases[v] if self.aliases else ())
+
+
+@dataclass(frozen=True, slots=True)
+class SeedRow:
+    """A required row (PICT ``/e:`` seeding): per factor the value text, or ``None`` when
+    the cell is free; ``loc`` is the seed file line it came from."""
+
+    values: tuple[str | None, ...]
+    loc: Location = field(default=Location(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +161,9 @@ class CombinatorialModel:
     seed: int = 0
     source: str | None = None
     case_sensitive: bool = True
+    seed_rows: tuple[SeedRow, ...] = ()
+    # warnings found while reading the input (seed file problems, ...); not errors
+    notes: tuple[Diagnostic, ...] = field(default=(), compare=False)
 
     def factor_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.factors)
