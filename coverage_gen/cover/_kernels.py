@@ -446,7 +446,7 @@ def build_candidate(
     m = free_order(row, rng, order)
     for i in range(m):
         f = order[i]
-        score_assigned(tb, uncov, tset_unc, row, f, assigned, na, newcov, idx, fs)
+        score_values(tb, uncov, tset_unc, row, f, newcov)
         best_v = -1
         best_a = -1
         best_b = -1

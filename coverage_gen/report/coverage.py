@@ -106,19 +106,25 @@ def render_text(report: dict[str, object]) -> str:
         f"{report['strength']}-wise coverage: {tuples['covered']}/{tuples['required']} "
         f"required tuples covered ({tuples['excluded']} excluded by rules)",
         _size_line(report, bound),
-        f"{report['records']} records, seed {report['seed']}, {report['status']} "
-        f"({report['exit_reason']}) in {seconds['total']:.2f} s",
+        f"{report['records']} records, seed {report['seed']}, {report['status']}"
+        f"{_stop(report)} in {seconds['total']:.2f} s",
     ]
     if tuples["missing"]:
         lines.insert(1, f"WARNING: {tuples['missing']} required tuples are not covered")
     return "\n".join(lines) + "\n"
 
 
+def _stop(report: dict[str, object]) -> str:
+    """The stop reason, unless it only repeats the status (OPTIMAL because optimal)."""
+    reason = str(report["exit_reason"])
+    return "" if reason == str(report["status"]).lower() else f" (stopped: {reason})"
+
+
 def _size_line(report: dict[str, object], bound: dict[str, object]) -> str:
-    line = f"{report['rows']} covering rows; lower bound {bound['value']} ({bound['reason']})"
     if report["optimal"]:
-        proof = report["proof"]
-        return line + (f"; optimal: {proof}" if proof else "; optimal")
+        proof = report["proof"] or bound["reason"]
+        return f"{report['rows']} covering rows: proven optimal ({proof})"
+    line = f"{report['rows']} covering rows; lower bound {bound['value']} ({bound['reason']})"
     gap = report["gap"]
     if isinstance(gap, (int, float)):
         line += f"; gap {gap:.1%}"

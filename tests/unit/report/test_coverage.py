@@ -78,7 +78,7 @@ def test_optimal_report_and_text() -> None:
     assert report["status"] == "OPTIMAL" and report["gap"] == 0.0
     text = render_text(report)
     assert "2-wise coverage: 30/30 required tuples covered (3 excluded by rules)" in text
-    assert "optimal: CP-SAT: 8 rows infeasible" in text
+    assert "9 covering rows: proven optimal (CP-SAT: 8 rows infeasible)" in text
     assert "WARNING" not in text and text.endswith("\n")
 
 

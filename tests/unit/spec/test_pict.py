@@ -111,24 +111,12 @@ def test_invalid_utf8_names_the_line(tmp_path: Path) -> None:
     assert [(c, line) for c, line, _, _ in errors(path)] == [("file-encoding", 2)]
 
 
-@pytest.mark.parametrize(
-    ("line", "col", "fragment"),
-    [
-        ("A: a | alias, b", 4, "value aliases"),
-        ("A: ~bad, good", 4, "negative values"),
-        ("A: a (10), b", 4, "value weights"),
-        ("A: a, <B>", 7, "parameter reuse"),
-        ("{ A, B } @ 2", 1, "sub-models"),
-    ],
-)
-def test_unsupported_pict_features_are_rejected_with_file_and_line(
-    tmp_path: Path, line: str, col: int, fragment: str
-) -> None:
-    path = write(tmp_path, f"B: x, y\n{line}\n")
+def test_sub_models_are_rejected_naming_mixed_strength(tmp_path: Path) -> None:
+    path = write(tmp_path, "A: x, y\nB: x, y\n{ A, B } @ 2\n")
     (found,) = errors(path)
-    assert found[:3] == ("pict-unsupported", 2, col)
-    assert fragment in found[3]
-    with pytest.raises(SpecError, match=re.escape(f"{path}:2:{col}")):
+    assert found[:3] == ("pict-unsupported", 3, 1)
+    assert "mixed strength" in found[3] and "not supported yet" in found[3]
+    with pytest.raises(SpecError, match=re.escape(f"{path}:3:1")):
         load_pict(path)
 
 
@@ -137,7 +125,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         "A: a, b\n"
         "a: c, d\n"  # duplicate (names are case-insensitive in PICT)
         "B:\n"  # empty value list
-        "C: x, , y\n"  # empty value
+        "C: x, <Nope>\n"  # reuse of an unknown parameter
         "just some words\n"
         '[A] = "a" AND;\n'
         "D: late, param\n"
@@ -145,7 +133,8 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert errors(write(tmp_path, text)) == [
         ("duplicate-factor", 2, 1, "parameter 'a' is defined twice"),
         ("empty-vocabulary", 3, 1, "parameter 'B' has no values"),
-        ("empty-value", 4, 7, "empty value in the value list"),
+        ("unknown-parameter", 4, 7,
+         "<Nope> reuses an unknown parameter; parameters defined above: A"),
         ("pict-syntax", 5, 1,
          "expected a parameter line 'Name: value1, value2, ...' or a constraint"),
         ("constraint-syntax", 6, 14,
