@@ -5,6 +5,7 @@ No printing, no exiting: results and exceptions only. ``cli`` renders them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 from coverage_gen._seed import normalise_seed, rng_for
 from coverage_gen.cover.lower import Lowered, lower_model
 from coverage_gen.cover.result import CoveringArray
-from coverage_gen.errors import Diagnostic, InfeasibleSpecError, Location, UsageError
+from coverage_gen.errors import Diagnostic, InfeasibleSpecError, Location, SpecError, UsageError
 from coverage_gen.spec import load_model
 from coverage_gen.spec.model import CombinatorialModel, Spec
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from coverage_gen.cover.problem import CoverageProblem
     from coverage_gen.spec.pict import PictOptions
     from coverage_gen.verify.checker import CheckResult
+    from coverage_gen.verify.contract import ContractCheck
 
 ProgressCallback = Callable[[str, int, int, float], None]
 
@@ -62,6 +64,8 @@ class GenerationResult:
     records: tuple[tuple[str, ...], ...]
     files: dict[str, Path] = field(default_factory=dict)
     report: dict[str, object] = field(default_factory=dict)
+    # multi-table specs: {table: {column: values}} (kept only when nothing was written)
+    tables: dict[str, dict[str, list[object]]] = field(default_factory=dict)
 
 
 def build_matrix(
@@ -124,8 +128,14 @@ def generate(
     """
     if rows is not None and rows < 1:
         raise UsageError(f"--rows must be at least 1, got {rows}")
+    multi = _multi_table_spec(source)
+    if multi is not None:  # several linked tables (issue 5): expand/multi.py
+        return _generate_multi(multi, out_dir, strength=strength, seed=seed,
+                               time_limit=time_limit, formats=formats)
     model, spec = load_model(source, strength=strength, seed=_seed_or_none(seed))
     matrix = build_matrix(model, time_limit=time_limit, progress=progress)
+    if spec is not None and spec.provenance is not None:  # missing citations (issue 7)
+        matrix = dataclasses.replace(matrix, warnings=spec.provenance.warnings + matrix.warnings)
     wanted = rows if rows is not None else _spec_rows(spec) or len(matrix.rows)
     extra = _sample_extra_rows(matrix, max(0, wanted - len(matrix.rows)))
     columns, records = _records(spec, matrix, extra)
@@ -143,6 +153,9 @@ def write_outputs(
     """Write the records (one file per format) and ``coverage.json`` atomically."""
     from coverage_gen.sinks import write_table, write_text_atomic
 
+    if result.spec is not None and result.spec.multi_table:
+        batches = ((name, cols) for name, cols in result.tables.items())
+        return _write_multi(result, batches, out_dir, formats)
     out_dir.mkdir(parents=True, exist_ok=True)
     table = result.spec.table.name if result.spec is not None else "matrix"
     files: dict[str, Path] = {}
@@ -150,7 +163,42 @@ def write_outputs(
         files[fmt] = write_table(fmt, out_dir / f"{table}.{fmt}", list(result.columns), list(result.records))
     report_text = json.dumps(result.report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     files["coverage"] = write_text_atomic(out_dir / "coverage.json", report_text)
+    if result.spec is not None:  # issue 7: the data contract beside the data
+        files.update(write_contract(result, out_dir, files))
     return files
+
+
+def write_contract(result: GenerationResult, out_dir: Path, files: dict[str, Path]) -> dict[str, Path]:
+    """Write ``report.html``, ``contract.odcs.yaml``, ``contract.md`` and ``contract.json``
+    (last: it records the sha256 and row count of every other output)."""
+    from coverage_gen.report.contract import build_contract, describe_output, render_markdown
+    from coverage_gen.report.html import render_html
+    from coverage_gen.report.odcs import render_odcs
+    from coverage_gen.sinks import write_text_atomic
+    from coverage_gen.verify.contract import CONTRACT_FILE, read_records
+
+    assert result.spec is not None
+    contract = build_contract(result.spec, result.report, files, out_dir=out_dir)
+    measured = contract.get("measured_on")
+    header, rows = read_records(out_dir / str(measured)) if measured else (list(result.columns), [])
+    written = {
+        "html": write_text_atomic(out_dir / "report.html", render_html(result.spec, header, rows, contract)),
+        "odcs": write_text_atomic(out_dir / "contract.odcs.yaml", render_odcs(result.spec, contract)),
+        "contract_md": write_text_atomic(out_dir / "contract.md", render_markdown(contract)),
+    }
+    late = [describe_output(n, p, out_dir, result.spec) for n, p in written.items()]
+    contract["outputs"] = list(contract["outputs"]) + late  # type: ignore[call-overload]
+    text = json.dumps(contract, indent=2, ensure_ascii=False) + "\n"
+    written["contract"] = write_text_atomic(out_dir / CONTRACT_FILE, text)
+    return written
+
+
+def verify_folder(out_dir: str | Path) -> "ContractCheck":
+    """Re-check a generated folder against its ``contract.json``: file hashes and row
+    counts, unique keys, rules, coverage (independent checker) and leakage."""
+    from coverage_gen.verify.contract import check_folder
+
+    return check_folder(out_dir)
 
 
 def verify_file(
@@ -166,6 +214,126 @@ def verify_file(
     model, _ = load_model(model_source, strength=strength)
     header, rows = read_table(Path(data_path))
     return check_rows(model, header, rows, strength=model.strength, max_missing=max_missing)
+
+
+# --------------------------------------------------------------------------- multi-table
+MULTI_CHUNK_ROWS = 65_536
+
+
+def _multi_table_spec(source: str | Path) -> Spec | None:
+    """The spec when ``source`` is a multi-table YAML spec, else ``None``."""
+    if Path(source).suffix.lower() not in (".yaml", ".yml"):
+        return None
+    from coverage_gen.spec import load_spec
+
+    spec = load_spec(source)
+    return spec if spec.multi_table else None
+
+
+def _generate_multi(
+    spec: Spec,
+    out_dir: str | Path | None,
+    *,
+    strength: int | None,
+    seed: int | None,
+    time_limit: float,
+    formats: Sequence[str],
+) -> GenerationResult:
+    """Covering arrays per table and across the parent chain, then linked records: streamed
+    into one dataset writer per format, parents first (or kept in memory without out_dir)."""
+    import dataclasses
+
+    from coverage_gen.expand.multi import iter_batches, solve_tables
+
+    if strength is not None or seed is not None:
+        spec = dataclasses.replace(
+            spec, strength=spec.strength if strength is None else strength,
+            seed=spec.seed if seed is None else normalise_seed(seed))
+    if time_limit <= 0:
+        raise UsageError(f"time limit must be positive, got {time_limit}")
+    solved = solve_tables(spec, time_limit=time_limit)
+    matrix = _multi_matrix(spec, solved)
+    batches = iter_batches(spec, solved.lowered, solved.arrays, linked=solved.linked,
+                           seed=spec.seed, chunk_rows=MULTI_CHUNK_ROWS)
+    result = GenerationResult(matrix, spec, matrix.header, matrix.rows, {}, {})
+    if out_dir is None:
+        tables: dict[str, dict[str, list[object]]] = {}
+        for name, cols in batches:
+            into = tables.setdefault(name, {})
+            for c, values in cols.items():
+                into.setdefault(c, []).extend(values.tolist() if isinstance(values, np.ndarray) else values)
+        counts = {t: len(next(iter(c.values()), [])) for t, c in tables.items()}
+        report = _multi_report(spec, solved, matrix, counts, time_limit)
+        return dataclasses.replace(result, report=report, tables=tables)
+    result = dataclasses.replace(result, report=_multi_report(spec, solved, matrix, {}, time_limit))
+    files = _write_multi(result, batches, Path(out_dir), formats, solved=solved, time_limit=time_limit)
+    return dataclasses.replace(result, files=files, report=json.loads(files["coverage"].read_text("utf-8")))
+
+
+def _write_multi(result: GenerationResult, batches: object, out_dir: Path,
+                 formats: Sequence[str], *, solved: object = None, time_limit: float = DEFAULT_TIME_LIMIT) -> dict[str, Path]:
+    from coverage_gen.expand.multi import plan_tables
+    from coverage_gen.sinks import open_dataset, write_text_atomic
+
+    assert result.spec is not None
+    schemas = plan_tables(result.spec)
+    writers = [open_dataset(fmt, out_dir, schemas) for fmt in formats]
+    counts: dict[str, int] = {s.name: 0 for s in schemas}
+    try:
+        for name, cols in batches:  # type: ignore[attr-defined]
+            for w in writers:
+                w.write_batch(name, cols)
+            counts[name] += len(next(iter(cols.values()), []))
+        files: dict[str, Path] = {}
+        for fmt, w in zip(formats, writers):
+            for table, path in w.close().items():
+                files[f"{table}.{fmt}"] = path
+    except BaseException:
+        for w in writers:
+            w.abort()
+        raise
+    report = dict(result.report)
+    report["table_rows"] = counts
+    report["records"] = sum(counts.values())
+    text = json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    files["coverage"] = write_text_atomic(out_dir / "coverage.json", text)
+    return files
+
+
+def _multi_matrix(spec: Spec, solved: "object") -> MatrixResult:
+    """The cross-table array as a ``MatrixResult`` (else the first table's own array)."""
+    from coverage_gen.expand.multi import MultiSolution
+
+    assert isinstance(solved, MultiSolution)
+    if solved.across is not None and solved.across_lowered is not None and solved.across_model is not None:
+        model, lowered, array = solved.across_model, solved.across_lowered, solved.across
+    else:
+        name = next(iter(solved.own))
+        model, lowered, array = solved.models[name], solved.lowered[name], solved.own[name]
+    rows = tuple(lowered.names.decode_row(r) for r in array.rows.tolist())
+    return MatrixResult(model, lowered, array, lowered.names.factor_names, rows, ())
+
+
+def _multi_report(spec: Spec, solved: "object", matrix: MatrixResult, counts: dict[str, int],
+                  time_limit: float) -> dict[str, object]:
+    """coverage.json: the cross-table array's report at the top level (so existing readers
+    work), each table's own array under ``tables``, and the linked chain."""
+    from coverage_gen.expand.multi import MultiSolution
+    from coverage_gen.report.coverage import coverage_report
+
+    assert isinstance(solved, MultiSolution)
+    report = matrix.report(records=sum(counts.values()), time_limit=time_limit)
+    report["multi_table"] = True
+    report["across"] = [f"{t}.{f}" for t, f in spec.across]
+    report["chain"] = [t for t, _, _ in solved.chain]
+    report["table_rows"] = counts
+    report["tables"] = {
+        name: coverage_report(array, list(solved.lowered[name].names.factor_names),
+                              [c.text for c in solved.models[name].constraints],
+                              records=counts.get(name, 0), seed=spec.seed, time_limit=time_limit)
+        for name, array in solved.own.items()
+    }
+    return report
 
 
 # --------------------------------------------------------------------------- helpers
@@ -279,13 +447,16 @@ def dead_value_diagnostics(
     return tuple(out)
 
 
-def strict_failure(warnings: Sequence[Diagnostic]) -> InfeasibleSpecError | None:
-    """``--strict``: the dead-value warnings as errors (None when there are none)."""
+def strict_failure(warnings: Sequence[Diagnostic]) -> SpecError | None:
+    """``--strict``: the dead-value warnings (``InfeasibleSpecError``) and missing source
+    citations (``SpecError``) as errors; None when there are none."""
     dead = [d for d in warnings if d.code == "dead-value"]
-    if not dead:
+    uncited = [d for d in warnings if d.code == "missing-source"]
+    if not dead and not uncited:
         return None
-    return InfeasibleSpecError(
-        [Diagnostic(d.code, d.loc, d.msg, "error", d.ctx) for d in dead]
+    family = InfeasibleSpecError if dead else SpecError
+    return family(
+        [Diagnostic(d.code, d.loc, d.msg, "error", d.ctx) for d in dead + uncited]
     )
 
 

@@ -87,7 +87,7 @@ def main() -> None:
 @click.option("--format", "formats", default="csv,jsonl", show_default=True,
               help="Comma-separated output formats for -o: csv, jsonl, tsv.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
-@click.option("--strict", is_flag=True, help="Dead values (values no row can hold) are errors; nothing is written.")
+@click.option("--strict", is_flag=True, help="Dead values (values no row can hold) and missing source citations are errors; nothing is written.")
 def generate(
     source: Path,
     out_dir: Path | None,
@@ -141,14 +141,23 @@ def generate(
 
 
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("data", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-t", "--strength", type=click.IntRange(min=1), help="Strength to check (default: the model's, else 2).")
 @click.option("--max-missing", type=click.IntRange(min=0), default=20, show_default=True,
               help="How many missing tuples to list.")
-def verify(model: Path, data: Path, strength: int | None, max_missing: int) -> None:
+def verify(model: Path, data: Path | None, strength: int | None, max_missing: int) -> None:
     """Check DATA (CSV/TSV) against MODEL independently: every feasible t-tuple of values
-    must appear and no row may break a rule. Exits 1 when anything is missing or violated."""
+    must appear and no row may break a rule. Exits 1 when anything is missing or violated.
+
+    With one folder argument (`coverage-gen verify OUT_DIR`), re-check the whole contract
+    written there: file hashes and row counts, unique keys, rules, coverage and leakage."""
+    if data is None:
+        if not model.is_dir():
+            raise click.UsageError("give MODEL DATA, or one generated folder (OUT_DIR)")
+        folder = api.verify_folder(model)
+        click.echo(folder.render())
+        sys.exit(EXIT_OK if folder.ok else EXIT_VERIFY_FAILED)
     try:
         result = api.verify_file(model, data, strength=strength, max_missing=max_missing)
     except CoverageGenError as exc:

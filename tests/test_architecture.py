@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "coverage_gen"
 LAYERS = {
     "errors": 0, "_seed": 0,
     "spec": 1,
+    "graph": 1,  # networkx table graph; imports spec.model only
     "cover": 2,
     "expand": 3,
     "sinks": 4, "report": 4, "verify": 4,

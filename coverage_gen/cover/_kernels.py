@@ -40,7 +40,6 @@ class Tables(NamedTuple):
     fcl_ptr: np.ndarray  # int64[k + 1]
     fcl: np.ndarray  # int64[...]: clause ids per factor
     constrained: np.ndarray  # bool[k]: factor appears in some clause
-    pascal: np.ndarray  # int64[k + 1, t + 1]: binomial coefficients, for t-set ranks
 
 
 def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
@@ -70,11 +69,6 @@ def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
     np.cumsum([len(p) for p in per_factor], out=fcl_ptr[1:])
     fcl = np.array([c for p in per_factor for c in p], dtype=np.int64)
     constrained = np.array([len(p) > 0 for p in per_factor], dtype=np.bool_)
-    pascal = np.zeros((k + 1, t + 1), dtype=np.int64)
-    for a in range(k + 1):
-        pascal[a, 0] = 1
-        for b in range(1, min(a, t) + 1):
-            pascal[a, b] = pascal[a - 1, b - 1] + (pascal[a - 1, b] if b <= a - 1 else 0)
     return Tables(
         index.levels.astype(np.int64),
         index.tsets.astype(np.int64),
@@ -89,7 +83,6 @@ def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
         fcl_ptr,
         fcl,
         constrained,
-        pascal,
     )
 
 
@@ -162,9 +155,12 @@ def decode_into(tb: Tables, tid: int, vals: np.ndarray) -> int:
 
 @njit(cache=True)
 def count_cover(tb: Tables, rows: np.ndarray, n: int, cnt: np.ndarray) -> None:
-    """``cnt[tid] +=`` the number of the first ``n`` rows that hold ``tid``."""
-    for r in range(n):
-        for s in range(tb.tsets.shape[0]):
+    """``cnt[tid] +=`` the number of the first ``n`` rows that hold ``tid``.
+
+    T-set-major: the rows' tuples of one t-set share a small block of ``cnt``, which keeps
+    the counters in cache on models with millions of tuples."""
+    for s in range(tb.tsets.shape[0]):
+        for r in range(n):
             cnt[tuple_id(tb, rows[r], s)] += 1
 
 
@@ -332,75 +328,6 @@ def score_values(
                     newcov[v] += 1
 
 
-@njit(cache=True, inline="always")
-def tset_rank(tb: Tables, fs: np.ndarray) -> int:
-    """Lexicographic id of the sorted t-set ``fs``: ``C(k,t) - 1 - sum C(k-1-f_i, t-i)``."""
-    k = tb.levels.shape[0]
-    t = fs.shape[0]
-    rank = tb.pascal[k, t] - 1
-    for i in range(t):
-        rank -= tb.pascal[k - 1 - fs[i], t - i]
-    return rank
-
-
-@njit(cache=True)
-def score_assigned(
-    tb: Tables,
-    uncov: np.ndarray,
-    tset_unc: np.ndarray,
-    row: np.ndarray,
-    f: int,
-    assigned: np.ndarray,
-    na: int,
-    newcov: np.ndarray,
-    idx: np.ndarray,
-    fs: np.ndarray,
-) -> None:
-    """Same as :func:`score_values`, but enumerates the (t-1)-subsets of the ``na``
-    assigned factors instead of scanning every t-set holding ``f`` (the t-sets with a free
-    factor score nothing): C(na, t-1) t-sets instead of C(k-1, t-1)."""
-    t = tb.tsets.shape[1]
-    q = t - 1
-    for v in range(tb.levels[f]):
-        newcov[v] = 0
-    if na < q:
-        return
-    for i in range(q):
-        idx[i] = i
-    while True:
-        for i in range(q):
-            fs[i] = assigned[idx[i]]
-        fs[q] = f
-        for i in range(1, t):  # insertion sort, t is tiny
-            x = fs[i]
-            j = i - 1
-            while j >= 0 and fs[j] > x:
-                fs[j + 1] = fs[j]
-                j -= 1
-            fs[j + 1] = x
-        s = tset_rank(tb, fs)
-        if tset_unc[s] != 0:
-            base = tb.offsets[s]
-            pos = 0
-            for j in range(t):
-                if fs[j] == f:
-                    pos = j
-                else:
-                    base += row[fs[j]] * tb.radix[s, j]
-            r = tb.radix[s, pos]
-            for v in range(tb.levels[f]):
-                if uncov[base + v * r]:
-                    newcov[v] += 1
-        i = q - 1
-        while i >= 0 and idx[i] == na - q + i:
-            i -= 1
-        if i < 0:
-            break
-        idx[i] += 1
-        for j in range(i + 1, q):
-            idx[j] = idx[j - 1] + 1
-
-
 @njit(cache=True)
 def count_new(tb: Tables, uncov: np.ndarray, tset_unc: np.ndarray, row: np.ndarray) -> int:
     c = 0
@@ -433,16 +360,6 @@ def build_candidate(
     if tid < 0:
         return -1
     place_tuple(tb, tid, row)
-    k = row.shape[0]
-    t = tb.tsets.shape[1]
-    assigned = np.empty(k, dtype=np.int64)
-    na = 0
-    for g in range(k):
-        if row[g] >= 0:
-            assigned[na] = g
-            na += 1
-    idx = np.empty(t, dtype=np.int64)
-    fs = np.empty(t, dtype=np.int64)
     m = free_order(row, rng, order)
     for i in range(m):
         f = order[i]
@@ -469,8 +386,6 @@ def build_candidate(
         if best_v < 0:
             return -1
         row[f] = best_v
-        assigned[na] = f
-        na += 1
     return count_new(tb, uncov, tset_unc, row)
 
 
@@ -548,7 +463,9 @@ ST_UNC = 1  # uncovered coverable tuples
 ST_STEP = 2  # repair steps taken so far
 ST_BEST = 3  # rows of the best complete array seen
 ST_LAST = 4  # step of the last improvement
-ST_SIZE = 5
+ST_WORK = 5  # abstract work done so far (t-set visits, row scans): the deterministic clock
+ST_SIZE = 6
+STEP_WORK = 40  # fixed work charged per repair step (sampling, tabu, bookkeeping)
 
 
 @njit(cache=True, inline="always")
@@ -688,18 +605,33 @@ def _remove_weakest_row(
     st: np.ndarray,
     frozen: int,
     rng: np.ndarray,
+    sample: int,
 ) -> None:
     """Drop the row (not a frozen one) holding the fewest tuples no other row holds."""
     n = st[ST_N]
     S = tb.tsets.shape[0]
+    # On huge models only a deterministic random sample of ``sample`` rows is examined.
+    span = n - frozen
+    m = min(span, max(2, sample))
+    cand = np.empty(span, dtype=np.int64)
+    for i in range(span):
+        cand[i] = frozen + i
+    if m < span:
+        for i in range(m):  # partial Fisher-Yates
+            j = i + rng_below(rng, span - i)
+            cand[i], cand[j] = cand[j], cand[i]
+    st[ST_WORK] += (m + 1) * S
+    uniq = np.zeros(m, dtype=np.int64)
+    for s in range(S):  # t-set-major, see count_cover
+        for i in range(m):
+            if cnt[tuple_id(tb, rows[cand[i]], s)] == 1:
+                uniq[i] += 1
     best_r = -1
     best_u = 1 << 62
     ties = 0
-    for r in range(frozen, n):
-        u = 0
-        for s in range(S):
-            if cnt[tuple_id(tb, rows[r], s)] == 1:
-                u += 1
+    for i in range(m):
+        r = cand[i]
+        u = uniq[i]
         if u < best_u:
             best_r, best_u, ties = r, u, 1
         elif u == best_u:
@@ -765,33 +697,47 @@ def _best_move(
     dcells: np.ndarray,
     dvals: np.ndarray,
     fallback: bool,
+    max_cands: int,
 ) -> tuple[int, int]:
     """(row, score) of the best change making a row hold (s, tvals); row -1 if none.
 
     First pass: the rows needing the fewest changed cells (one, normally: a single-cell
-    move), non-tabu and valid. With ``fallback``, if none qualifies, any valid change of any
+    move), non-tabu and valid; at most ``max_cands`` of them are scored, scanning from a
+    random row (big models: scoring one move visits C(k-1, t-1) t-sets). With ``fallback``, if none qualifies, any valid change of any
     row, tabu or not, so the walk never stalls on a tuple only tabu cells can reach.
     """
     n = st[ST_N]
     step = st[ST_STEP]
+    t = tb.tsets.shape[1]
+    st[ST_WORK] += STEP_WORK + (n - frozen + 1) * t
     dmin = 1 << 30
     for r in range(frozen, n):
         dist[r] = _tuple_change(tb, rows, r, s, tvals, dcells, dvals)
         if dist[r] < dmin:
             dmin = dist[r]
     has_clauses = tb.cl_ptr.shape[0] > 1
+    span = n - frozen
+    start = rng_below(rng, span) if span > max_cands else 0
     for phase in range(2 if fallback else 1):
         best_r = -1
         best_score = -(1 << 62)
         ties = 0
-        for r in range(frozen, n):
+        scored = 0
+        for i in range(span):
+            if scored >= max_cands:
+                break
+            r = frozen + (start + i) % span
             if phase == 0 and dist[r] != dmin:
                 continue
             nd = _tuple_change(tb, rows, r, s, tvals, dcells, dvals)
             if phase == 0 and _is_tabu(tabu, r, dcells, nd, step, tenure):
                 continue
+            st[ST_WORK] += 2 * nd
             if has_clauses and not change_valid(tb, rows, r, dcells, dvals, nd):
                 continue
+            scored += 1
+            for a in range(nd):
+                st[ST_WORK] += tb.fts_ptr[dcells[a] + 1] - tb.fts_ptr[dcells[a]]
             score = move_score(tb, coverable, cnt, weight, rows, r, dcells, dvals, nd)
             if score > best_score:
                 best_r, best_score, ties = r, score, 1
@@ -818,13 +764,16 @@ def ls_run(
     st: np.ndarray,
     rng: np.ndarray,
     step_end: int,
+    work_end: int,
     frozen: int,
     floor: int,
     tenure: int,
     samples: int,
+    max_cands: int,
+    remove_sample: int,
 ) -> bool:
-    """Run the TCA-style walk until ``st[ST_STEP] == step_end``; True when it cannot shrink
-    further (the best size reached ``floor``).
+    """Run the TCA-style walk until ``st[ST_STEP] == step_end`` or ``st[ST_WORK] >=
+    work_end``; True when it cannot shrink further (the best size reached ``floor``).
 
     Whenever the array is complete it is recorded (if smaller than the best) and its weakest
     row is dropped. Otherwise one repair step: greedy mode takes the best non-tabu change
@@ -847,9 +796,11 @@ def ls_run(
                 st[ST_LAST] = st[ST_STEP]
             if n <= floor or n <= frozen:
                 return True
-            _remove_weakest_row(tb, coverable, rows, tabu, cnt, unc_list, unc_pos, st, frozen, rng)
+            _remove_weakest_row(
+                tb, coverable, rows, tabu, cnt, unc_list, unc_pos, st, frozen, rng, remove_sample
+            )
             continue
-        if st[ST_STEP] >= step_end:
+        if st[ST_STEP] >= step_end or st[ST_WORK] >= work_end:
             return False
         best_r = -1
         best_s = -1
@@ -859,7 +810,7 @@ def ls_run(
             s = decode_into(tb, tid, tvals)
             r, score = _best_move(
                 tb, coverable, rows, tabu, cnt, weight, st, frozen, tenure, rng, s, tvals,
-                dist, dcells, dvals, False,
+                dist, dcells, dvals, False, max_cands,
             )
             if r >= 0 and score > best_score:
                 best_r, best_s, best_score = r, s, score
@@ -869,12 +820,15 @@ def ls_run(
             best_s = decode_into(tb, tid, best_vals)
             best_r, _ = _best_move(
                 tb, coverable, rows, tabu, cnt, weight, st, frozen, tenure, rng, best_s,
-                best_vals, dist, dcells, dvals, True,
+                best_vals, dist, dcells, dvals, True, max_cands,
             )
             for i in range(st[ST_UNC]):
                 weight[unc_list[i]] += 1
+            st[ST_WORK] += st[ST_UNC]
         if best_r >= 0:
             nd = _tuple_change(tb, rows, best_r, best_s, best_vals, dcells, dvals)
+            for a in range(nd):
+                st[ST_WORK] += tb.fts_ptr[dcells[a] + 1] - tb.fts_ptr[dcells[a]]
             apply_move(tb, coverable, cnt, unc_list, unc_pos, st, rows, best_r, dcells, dvals, nd)
             for a in range(nd):
                 tabu[best_r, dcells[a]] = st[ST_STEP]

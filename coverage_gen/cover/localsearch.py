@@ -8,8 +8,9 @@ covered tuples minus weighted tuples that lose their only row; uncovered tuples 
 every step. A change that would break a clause is never made, so every row stays valid.
 The inner loop is compiled (``cover._kernels.ls_run``).
 
-Determinism: the result depends only on (problem, coverable, rows, seed, max_steps, lower,
-frozen). ``max_steps`` is the real limit; ``deadline`` is a safety stop checked between
+Determinism: the result depends only on (problem, coverable, rows, seed, max_steps,
+max_work, lower, frozen). ``max_steps`` and ``max_work`` (abstract work units counted by the
+kernel: t-set visits and row scans) are the real limits; ``deadline`` is a safety stop checked between
 chunks of steps, and :class:`ShrinkResult.deadline_hit` says whether it cut the run short
 (only then may the result differ between machines).
 """
@@ -30,8 +31,15 @@ from coverage_gen.cover.tuples import TupleIndex
 
 # Steps per compiled call between wall-clock checks; the chunking does not change results.
 _CHUNK_STEPS = 4096
+_CHUNK_WORK = 20_000_000  # also cut chunks by work, so a slow step cannot hide a deadline
 # A changed cell may not change again for this many steps (TCA-style tabu).
 TABU_TENURE = 4
+# Rows scored per step: at least this many, else as many as _MOVE_WORK t-set visits allow.
+_MIN_CANDS = 8
+_MOVE_WORK = 400_000
+# Rows examined when choosing the row to drop: all, unless that exceeds this many t-set
+# visits (then a deterministic random sample of at least 4 rows).
+_REMOVE_WORK = 30_000_000
 # Uncovered tuples sampled per greedy-mode step.
 GREEDY_SAMPLES = 1
 
@@ -50,6 +58,14 @@ class ShrinkResult:
     deadline_hit: bool
     reached_floor: bool
     last_improvement_step: int
+    work: int = 0  # abstract work units spent (the deterministic clock of ``max_work``)
+
+
+def candidate_rows(index: TupleIndex) -> int:
+    """Rows scored per repair step: all of them on normal models; on huge ones (one move
+    visits C(k-1, t-1) t-sets) a deterministic cap keeps a step cheap."""
+    per_move = max(1, index.num_tsets * index.strength // max(1, index.levels.shape[0]))
+    return max(_MIN_CANDS, _MOVE_WORK // per_move)
 
 
 def shrink(
@@ -61,6 +77,7 @@ def shrink(
     *,
     seed: int,
     max_steps: int,
+    max_work: int | None = None,
     deadline: float | None = None,
     lower: int = 1,
     frozen: int = 0,
@@ -88,22 +105,27 @@ def shrink(
     unc_pos = np.empty(num, dtype=np.int64)
     st = np.zeros(kern.ST_SIZE, dtype=np.int64)
     kern.ls_init(tb, cov, work, n, cnt, unc_list, unc_pos, st)
+    st[kern.ST_WORK] = n * index.num_tsets  # the initial count
     st[kern.ST_BEST] = n + 1 if st[kern.ST_UNC] == 0 else n  # a complete input is re-recorded
     rng = kern.new_rng(derive_seed(seed, "localsearch"))
 
+    max_cands = candidate_rows(index)
     floor = max(1, lower, frozen)
     done = n <= floor
     deadline_hit = False
-    while not done and st[kern.ST_STEP] < max_steps:
+    work_end = (1 << 62) if max_work is None else int(max_work)
+    while not done and st[kern.ST_STEP] < max_steps and st[kern.ST_WORK] < work_end:
         end = min(max_steps, int(st[kern.ST_STEP]) + _CHUNK_STEPS)
+        chunk_work = min(work_end, int(st[kern.ST_WORK]) + _CHUNK_WORK)
         done = kern.ls_run(
             tb, cov, work, tabu, cnt, weight, unc_list, unc_pos, best, st, rng, end,
-            frozen, floor, TABU_TENURE, GREEDY_SAMPLES,
+            chunk_work, frozen, floor, TABU_TENURE, GREEDY_SAMPLES, max_cands,
+            max(4, _REMOVE_WORK // max(1, index.num_tsets)),
         )
         if on_progress is not None:
             on_progress(min(int(st[kern.ST_BEST]), n), int(st[kern.ST_STEP]))
         if not done and deadline is not None and time.monotonic() >= deadline:
-            deadline_hit = st[kern.ST_STEP] < max_steps
+            deadline_hit = st[kern.ST_STEP] < max_steps and st[kern.ST_WORK] < work_end
             break
     size = min(int(st[kern.ST_BEST]), n)
     return ShrinkResult(
@@ -112,4 +134,5 @@ def shrink(
         deadline_hit=deadline_hit,
         reached_floor=bool(done) or n <= floor,
         last_improvement_step=int(st[kern.ST_LAST]),
+        work=int(st[kern.ST_WORK]),
     )

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
-from coverage_gen.sinks.base import Row, check_shape
+from coverage_gen.expand.schema import TableSchema
+from coverage_gen.sinks.base import ColumnValues, DatasetWriter, Row, as_list, check_shape
 
 
 def _write_delimited(
@@ -30,3 +31,49 @@ def write_csv(handle: TextIO, columns: Sequence[str], rows: Sequence[Row]) -> No
 def write_tsv(handle: TextIO, columns: Sequence[str], rows: Sequence[Row]) -> None:
     """Tab-separated; a value holding a tab, quote or newline is quoted as in CSV."""
     _write_delimited(handle, columns, rows, "\t")
+
+
+class CsvDataset(DatasetWriter):
+    """One ``<table>.csv`` per table: a header row, then every batch as it arrives.
+
+    ``None`` (SQL NULL) is written as an empty field, integers in decimal notation.
+    """
+
+    format_name = "csv"
+    extension = "csv"
+    delimiter = ","
+
+    def _open(self) -> None:
+        self._handles: dict[str, TextIO] = {}
+        self._writers: dict[str, Any] = {}
+        for name, schema in self.schemas.items():
+            tmp = self._temp_for(f"{name}.{self.extension}")
+            handle = tmp.open("w", encoding="utf-8", newline="")
+            self._handles[name] = handle
+            writer = csv.writer(
+                handle, delimiter=self.delimiter, lineterminator="\n", quoting=csv.QUOTE_MINIMAL
+            )
+            writer.writerow(schema.column_names)
+            self._writers[name] = writer
+
+    def _write(self, schema: TableSchema, columns: list[ColumnValues], n: int) -> None:
+        self._writers[schema.name].writerows(zip(*map(as_list, columns)))
+
+    def _finish(self) -> None:
+        for handle in self._handles.values():
+            handle.close()
+
+    def _discard(self) -> None:
+        for handle in getattr(self, "_handles", {}).values():
+            try:
+                handle.close()
+            except OSError:
+                pass
+
+
+class TsvDataset(CsvDataset):
+    """One ``<table>.tsv`` per table, quoted like CSV where a value needs it."""
+
+    format_name = "tsv"
+    extension = "tsv"
+    delimiter = "\t"

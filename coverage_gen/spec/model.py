@@ -16,8 +16,12 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from coverage_gen.errors import Diagnostic, Location
+
+if TYPE_CHECKING:
+    from coverage_gen.spec.provenance import Provenance
 
 # --------------------------------------------------------------------------- constraint AST
 # Operators as written in the constraint language (PICT's): = <> < <= > >=.
@@ -233,7 +237,114 @@ class Frequency:
     weights: tuple[float, ...]
 
 
-Shape = Categorical | IntegerRange | DecimalRange | LogNormal | DateRange | Template | Frequency
+# ----- multi-table shapes (issue 5): keys, references and cross-table fields
+@dataclass(frozen=True, slots=True)
+class IntSequence:
+    """An integer key: ``start``, ``start + 1``, ... (one per record)."""
+
+    start: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Uuid:
+    """A text key: a UUID derived from seed, table and row number (never ``uuid4``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CountSpec:
+    """How many children a parent gets: ``kind`` is fixed/range/poisson/zipf/frequency.
+
+    fixed: ``params=(n,)``; range: ``(min, max)``; poisson: ``(lam,)``; zipf: ``(a, max)``;
+    frequency: ``counts`` with relative ``weights``.
+    """
+
+    kind: str
+    params: tuple[float, ...] = ()
+    counts: tuple[int, ...] = ()
+    weights: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A foreign key to ``table.field`` (the parent's key).
+
+    ``per_parent`` gives each parent a number of children; without it every child picks a
+    parent (uniformly, or by ``power_law`` exponent). ``optional`` is the share of nulls;
+    ``depth`` bounds a self-reference's chain length.
+    """
+
+    table: str
+    field: str
+    per_parent: CountSpec | None = None
+    power_law: float | None = None
+    optional: float = 0.0
+    depth: int | None = None
+    loc: Location = field(default=Location(), compare=False)
+    key_type: str | None = None  # ``type:`` as written, checked against the parent key
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """The value of ``field`` in the parent row that reference field ``via`` points to."""
+
+    via: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class DNum:
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DField:
+    """``name`` (this record) or ``via.name`` (the parent row through reference ``via``)."""
+
+    name: str
+    via: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DCall:
+    """``lookup(arg)``: a lookup table declared under the spec's ``lookups:``."""
+
+    func: str
+    arg: "DExpr"
+
+
+@dataclass(frozen=True, slots=True)
+class DBin:
+    op: str  # + - *
+    left: "DExpr"
+    right: "DExpr"
+
+
+DExpr = DNum | DField | DCall | DBin
+
+
+@dataclass(frozen=True, slots=True)
+class Derive:
+    """A value computed from this record's and its parents' fields (``text`` as written)."""
+
+    text: str
+    expr: DExpr
+    places: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SplitOf:
+    """Children (through reference ``via``) whose values sum to at most
+    ``max_share`` times the parent's ``field``."""
+
+    via: str
+    field: str
+    max_share: Decimal = Decimal(1)
+
+
+Shape = (
+    Categorical | IntegerRange | DecimalRange | LogNormal | DateRange | Template | Frequency
+    | IntSequence | Uuid | Reference | Copy | Derive | SplitOf
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +353,7 @@ class FieldSpec:
     shape: Shape
     loc: Location = field(default=Location(), compare=False)
     description: str = ""
+    key: bool = False  # the table's primary key (multi-table specs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +381,13 @@ class Spec:
     source: str | None = None
     name: str = ""
     description: str = ""
+    # multi-table specs (issue 5): cross-table coverage fields as (table, field), lookup
+    # tables for derivations as (name, ((key, number), ...)), and the flag itself
+    across: tuple[tuple[str, str], ...] = ()
+    lookups: tuple[tuple[str, tuple[tuple[str, Decimal], ...]], ...] = ()
+    multi_table: bool = False
+    # issue 7: sources register, citations, contract and sample (spec/provenance.py)
+    provenance: "Provenance | None" = field(default=None, compare=False)
 
     @property
     def table(self) -> Table:

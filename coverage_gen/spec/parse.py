@@ -38,6 +38,7 @@ import datetime as _dt
 import difflib
 import re
 import string
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -60,6 +61,7 @@ from coverage_gen.spec.model import (
     Table,
     Template,
 )
+from coverage_gen.spec.provenance import read_provenance
 from coverage_gen.spec.yamlsource import Node, load_yaml, parse_yaml
 
 __all__ = ["ERROR_CODES", "SHAPE_KEYS", "load_spec", "parse_spec"]
@@ -71,9 +73,9 @@ ERROR_CODES = (
 )  # fmt: skip
 
 SPEC_VERSIONS = ("1",)
-TOP_KEYS = ("spec_version", "name", "description", "coverage", "tables")
+TOP_KEYS = ("spec_version", "name", "description", "coverage", "tables", "sources", "contract", "sample")
 COVERAGE_KEYS = ("strength", "seed")
-TABLE_KEYS = ("rows", "description", "fields", "constraints")
+TABLE_KEYS = ("rows", "description", "fields", "constraints", "source")
 SHAPE_KEYS = ("values", "template", "integer", "decimal", "lognormal", "date", "frequency")
 # Keys allowed next to a shape key, per shape.
 SHAPE_SIBLINGS = {"values": ("type",), "template": ("start",)}
@@ -137,14 +139,20 @@ class _Report:
 
 
 def _build(root: Node, file: str) -> Spec:
+    from coverage_gen.spec import multitable  # multi-table specs (issue 5) are read there
+
+    if multitable.is_multi_table(root):
+        return multitable.build_multi(root, file)
     report = _Report()
     spec = _spec(root, file, report)
+    provenance, problems = read_provenance(root)  # issue 7: sources, citations, contract
+    report.items.extend(problems)
     if spec is not None and not report.items:
         _check_model(spec, report)
     if report.items:
         raise SpecError(_sorted(report.items))
     assert spec is not None
-    return spec
+    return dataclasses.replace(spec, provenance=provenance)
 
 
 def _sorted(items: list[Diagnostic]) -> list[Diagnostic]:
@@ -423,6 +431,9 @@ def _constraints(node: Node, what: str, report: _Report) -> tuple[Constraint, ..
         return None
     parsed: list[Constraint] = []
     for index, item in enumerate(items):
+        if isinstance(item.value, dict) and "rule" in item.value:  # {rule: ..., source: id}
+            _keys(item.value, item, f"constraint {index + 1}", ("rule", "source"), report)
+            item = item.value["rule"]
         if not isinstance(item.value, str):
             # `- [a] = 1` is a YAML list, `- IF x: y` a mapping: the rule needs quotes.
             report.add(
@@ -482,7 +493,7 @@ def _field(name: str, node: Node, report: _Report) -> FieldSpec | None:
         )
         return None
     kind = shapes[0]
-    _keys(mapping, node, what, (kind, *SHAPE_SIBLINGS.get(kind, ()), "description"), report)
+    _keys(mapping, node, what, (kind, *SHAPE_SIBLINGS.get(kind, ()), "description", "source"), report)
     description = _optional(
         mapping, "description", lambda n: _text(n, f"{what}: description", report), ""
     )

@@ -293,15 +293,15 @@ def test_structure_errors(text: str, expected: list[tuple[str, int]]) -> None:
     assert errors(text) == expected
 
 
-def test_multi_table_is_refused_clearly() -> None:
+def test_several_tables_are_a_multi_table_spec() -> None:
+    # issue 5: several tables are read by spec/multitable.py (was: a "multi-table" error)
     text = (
         "tables:\n"                       # 1
         "  a: {fields: {x: {values: [1, 2]}, y: {values: [1, 2]}}}\n"  # 2
         "  b: {fields: {x: {values: [1]}}}\n"  # 3
     )
-    err = error_of(text)
-    assert [(d.code, d.loc.line) for d in err.diagnostics] == [("multi-table", 3)]
-    assert "multi-table specs are not supported yet" in err.diagnostics[0].msg
+    spec = parse_spec(text)
+    assert spec.multi_table and [t.name for t in spec.tables] == ["a", "b"]
 
 
 # --------------------------------------------------------------------------- constraint errors
