@@ -398,14 +398,18 @@ def best_candidate(
     rng: np.ndarray,
     n_cand: int,
     out_row: np.ndarray,
+    work: np.ndarray,
 ) -> int:
-    """Best of ``n_cand`` candidates into ``out_row``; -1 when every candidate dead-ended."""
+    """Best of ``n_cand`` candidates into ``out_row``; -1 when every candidate dead-ended.
+    ``work[0]`` grows by the t-set visits spent (the greedy's deterministic cost)."""
     k = out_row.shape[0]
     row = np.empty(k, dtype=np.int64)
     order = np.empty(k, dtype=np.int64)
     newcov = np.empty(tb.levels.max(), dtype=np.int64)
     best = -1
+    S = tb.tsets.shape[0]
     for _ in range(n_cand):
+        work[0] += tb.fts_set.shape[0] + 2 * S
         gain = build_candidate(tb, uncov, tset_unc, fv_unc, rng, row, order, newcov)
         if gain > best:
             best = gain

@@ -48,8 +48,14 @@ def improve_or_prove(
     ``deterministic_budget`` is CP-SAT deterministic time for the whole descent (the
     reproducible limit); ``wall_deadline`` an absolute ``time.monotonic()`` safety net.
     """
-    best = drop_redundant(index, coverable, np.asarray(rows, dtype=np.int64))
     n_cov = int(np.count_nonzero(coverable))
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.shape[0] > lower.value:
+        size = cpsat.covering_model_size(rows.shape[0] - 1, n_cov)
+        if size > max_booleans:  # decided before touching the (possibly huge) tuple space
+            return ExactOutcome(rows, lower, False, "",
+                                f"model for {rows.shape[0] - 1} rows too large ({size} booleans)")
+    best = drop_redundant(index, coverable, rows)
     steps: list[str] = []
     budget = float(deterministic_budget)
     while True:

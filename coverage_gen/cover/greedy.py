@@ -91,8 +91,12 @@ def greedy_array(
     oracle: Oracle,
     *,
     seed: int,
+    work: np.ndarray | None = None,
 ) -> np.ndarray:
     """A covering array (``int64[n, k]``) holding every ``coverable`` tuple.
+
+    ``work`` (``int64[1]``), when given, grows by the abstract work spent (t-set visits),
+    which the driver charges against the run's deterministic budget.
 
     Seed rows (``problem.seed_rows``, completed via :func:`complete_seed_rows`) come first
     and are kept even when redundant; the greedy rows follow, with redundant ones dropped.
@@ -110,11 +114,13 @@ def greedy_array(
     for row in rows:
         remaining -= kern.commit_row(tb, uncov, tset_unc, fv_unc, row)
 
+    counter = np.zeros(1, dtype=np.int64) if work is None else work
+    counter[0] += 2 * index.num_tuples
     rng = kern.new_rng(derive_seed(seed, "greedy"))
     n_cand = candidates_per_row(problem)
     row = np.empty(problem.num_factors, dtype=np.int64)
     while remaining > 0:
-        if kern.best_candidate(tb, uncov, tset_unc, fv_unc, rng, n_cand, row) <= 0:
+        if kern.best_candidate(tb, uncov, tset_unc, fv_unc, rng, n_cand, row, counter) <= 0:
             row = _oracle_row(tb, uncov, tset_unc, fv_unc, rng, oracle)
         gained = kern.commit_row(tb, uncov, tset_unc, fv_unc, row)
         if gained <= 0:
@@ -122,6 +128,7 @@ def greedy_array(
         remaining -= gained
         rows.append(row.copy())
     array = np.array(rows, dtype=np.int64).reshape(len(rows), problem.num_factors)
+    counter[0] += 2 * len(rows) * index.num_tsets  # commits and the redundancy pass
     return drop_redundant(tb, array, frozen=frozen)
 
 

@@ -30,13 +30,21 @@ from coverage_gen.errors import CoverageGenError, SolverError
 
 Progress = Callable[[str, int, int, float], None]
 
-# Nominal speed of the compiled local search, in the abstract operations counted by
-# ``_ops_per_step``. Fixed on purpose: the step budget must not depend on the machine.
-NOMINAL_OPS_PER_SECOND = 3.0e8
-LS_SHARE = 0.6  # of time_limit, nominal
+# Nominal speed of the compiled kernels, in the abstract work units they count (t-set
+# visits, row scans; see ``_kernels.ST_WORK``). Fixed on purpose: budgets must not depend on
+# the machine. Calibrated conservatively on the 2-core reference machine (measured
+# 0.4-2e8 units per CPU second across the benchmark models, lower under load), so a run
+# normally ends within ``time_limit`` there.
+NOMINAL_WORK_PER_SECOND = 0.8e8
+NOMINAL_OPS_PER_SECOND = NOMINAL_WORK_PER_SECOND  # old name, kept for callers
+RUN_SHARE = 0.85  # of time_limit for greedy + local search (+ exact when it applies)
+LS_SHARE = 0.6  # of time_limit, nominal (used by callers that budget phases themselves)
 EXACT_SHARE = 0.25  # of time_limit, as CP-SAT deterministic time
-# The local search's wall safety stop fires only when the machine runs this much slower
-# than nominal (so the step budget, not the clock, decides on any sane machine).
+# CP-SAT deterministic time per wall second on the reference machine (2 workers, plus the
+# Python model build, which deterministic time does not count).
+EXACT_DET_PER_SECOND = 0.5
+# Wall-clock safety stops fire only when the machine runs this much slower than nominal
+# (so the deterministic budgets, not the clock, decide on any sane machine).
 SAFETY_FACTOR = 3.0
 
 
@@ -61,6 +69,7 @@ class _Run:
     start: float
     phases: list[PhaseStats]
     notes: list[str]
+    work: np.ndarray  # int64[1]: deterministic work spent so far (greedy, local search)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.start
@@ -87,7 +96,7 @@ def build_array(
         raise ValueError("time_limit must be >= 0")
     _warm_up()
     run = _Run(problem, index_for(problem), seed, float(time_limit), progress,
-               time.monotonic(), [], [])
+               time.monotonic(), [], [], np.zeros(1, dtype=np.int64))
     oracle = RowOracle(problem)
     analysis = _analyse(run, oracle)
     coverable = analysis.coverable
@@ -95,7 +104,8 @@ def build_array(
     run.report("analysis", 0, lower.value)
 
     rows, frozen = _greedy(run, coverable, oracle, lower)
-    ls = _local_search(run, coverable, rows, frozen, lower)
+    exact_share = EXACT_SHARE if _exact_applies(run, coverable, len(rows), frozen, lower.value) else 0.0
+    ls = _local_search(run, coverable, rows, frozen, lower, exact_share)
     rows = ls.rows
     rows, lower, optimal, proof = _exact(run, coverable, rows, frozen, lower)
     return _result(run, analysis, rows, lower, optimal, proof, ls)
@@ -137,7 +147,7 @@ def _greedy(
 ) -> tuple[np.ndarray, int]:
     t0 = time.monotonic()
     seed = derive_seed(run.seed, "greedy")
-    rows = greedy_array(run.problem, run.index, coverable, oracle, seed=seed)
+    rows = greedy_array(run.problem, run.index, coverable, oracle, seed=seed, work=run.work)
     frozen = len(complete_seed_rows(run.problem, oracle, seed=seed)) if run.problem.seed_rows else 0
     if frozen < len(run.problem.seed_rows):
         run.notes.append(f"{len(run.problem.seed_rows) - frozen} seed rows violate the constraints; dropped")
@@ -148,42 +158,67 @@ def _greedy(
 
 
 def ls_step_budget(problem: CoverageProblem, n_rows: int, seconds: float) -> int:
-    """Deterministic step budget worth ``seconds`` at the nominal speed."""
-    return int(seconds * NOMINAL_OPS_PER_SECOND / _ops_per_step(problem, n_rows))
+    """Deterministic step budget worth ``seconds`` at the nominal speed (for callers that
+    limit steps; the driver limits work, :func:`ls_work_budget`)."""
+    return int(seconds * NOMINAL_WORK_PER_SECOND / _work_per_step(problem, n_rows))
 
 
-def _ops_per_step(problem: CoverageProblem, n_rows: int) -> float:
-    """Rough work of one repair step: scan every row for its distance to the tuple, then
-    score the closest rows (about ``n t / v^(t-1)``) over the t-sets of the changed cell.
-    Coefficients fitted on the shared benchmarks (within ~2x of measured step rates)."""
+def ls_work_budget(seconds: float) -> int:
+    """Deterministic work budget (``shrink(max_work=...)``) worth ``seconds``."""
+    return int(max(0.0, seconds) * NOMINAL_WORK_PER_SECOND)
+
+
+def _work_per_step(problem: CoverageProblem, n_rows: int) -> float:
+    """Rough work of one repair step, in the kernel's units: scan every row for its
+    distance to the tuple, then score the closest rows over the t-sets of the changed cell."""
     k, t = problem.num_factors, problem.strength
     v = sum(problem.levels) / k
     closest = max(1.0, n_rows * t / v ** (t - 1))
-    clauses = sum(len(c) for c in problem.clauses) / k
-    return 20.0 + 16.0 * n_rows * t + closest * (4.0 * comb(k - 1, t - 1) * t + clauses)
+    return 40.0 + n_rows * t + closest * comb(k - 1, t - 1)
+
+
+_ops_per_step = _work_per_step  # old name
+
+
+def _exact_applies(
+    run: _Run, coverable: np.ndarray, n_rows: int, frozen: int, lower: int
+) -> bool:
+    """Whether the exact phase will build a model (decided before the local search, from
+    deterministic facts, so the local search may take its share when it will not)."""
+    if frozen or run.time_limit <= 0:
+        return False
+    from coverage_gen.cover.exact import MAX_MODEL_BOOLEANS
+
+    n_cov = int(np.count_nonzero(coverable))
+    # the local search may shrink the array a lot; assume it reaches 2/3 of the greedy size
+    n_guess = max(lower, (2 * n_rows) // 3)
+    return n_guess * n_cov <= MAX_MODEL_BOOLEANS
 
 
 def _local_search(
-    run: _Run, coverable: np.ndarray, rows: np.ndarray, frozen: int, lower: LowerBound
+    run: _Run, coverable: np.ndarray, rows: np.ndarray, frozen: int, lower: LowerBound,
+    exact_share: float,
 ) -> ShrinkResult:
     t0 = time.monotonic()
-    nominal = run.time_limit * LS_SHARE
-    steps = ls_step_budget(run.problem, len(rows), nominal)
+    nominal = run.time_limit * (RUN_SHARE - exact_share)
+    work = max(0, ls_work_budget(nominal) - int(run.work[0]))
+    work = max(work, ls_work_budget(0.02 * run.time_limit))  # always try a little
 
     def chunk_done(best: int, _steps: int) -> None:
         run.report("local search", best, lower.value)
 
     res = shrink(
         run.problem, run.index, coverable, rows, None,
-        seed=derive_seed(run.seed, "localsearch"), max_steps=steps,
-        deadline=t0 + nominal * SAFETY_FACTOR + 1.0, lower=lower.value, frozen=frozen,
-        on_progress=chunk_done,
+        seed=derive_seed(run.seed, "localsearch"), max_steps=1 << 62, max_work=work,
+        deadline=run.start + max(run.time_limit, 1.0) * SAFETY_FACTOR, lower=lower.value,
+        frozen=frozen, on_progress=chunk_done,
     )
+    run.work[0] += res.work
     if res.deadline_hit:
         run.notes.append("local search stopped by the wall-clock safety limit; "
                          "the array may differ on a faster machine")
     run.phases.append(PhaseStats("local search", len(rows), len(res.rows), time.monotonic() - t0,
-                                 f"{res.steps} of {steps} steps"))
+                                 f"{res.steps} steps, {res.work} of {work} work units"))
     run.report("local search", len(res.rows), lower.value)
     return res
 
@@ -194,7 +229,7 @@ def _exact(
     """CP-SAT improvement/proof when the colleague's module is present and useful."""
     if len(rows) <= lower.value:
         return rows, lower, True, lower.reason
-    budget = run.time_limit * EXACT_SHARE
+    budget = run.time_limit * EXACT_SHARE * EXACT_DET_PER_SECOND
     if frozen or budget <= 0:
         return rows, lower, False, ""  # the exact model does not keep seed rows in place
     try:
@@ -205,7 +240,7 @@ def _exact(
     out = improve_or_prove(
         run.problem, run.index, coverable, rows, lower,
         seed=derive_seed(run.seed, "exact"), deterministic_budget=budget,
-        wall_deadline=t0 + budget * SAFETY_FACTOR + 1.0,
+        wall_deadline=t0 + run.time_limit * EXACT_SHARE * SAFETY_FACTOR + 1.0,
     )
     new_rows = np.asarray(out.rows, dtype=np.int64)
     if len(new_rows) > len(rows):  # never accept a larger array
@@ -229,10 +264,13 @@ def _result(
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     coverable = analysis.coverable
     required = int(np.count_nonzero(coverable))
-    covered = int(np.count_nonzero(run.index.covered_mask(rows) & coverable))
+    tb = tables_for(run.problem, run.index)
+    counts = np.zeros(run.index.num_tuples, dtype=np.int32)
+    kern.count_cover(tb, rows, rows.shape[0], counts)
+    covered = int(np.count_nonzero((counts > 0) & coverable))
+    del counts
     if covered != required:
         raise SolverError(f"internal: array covers {covered} of {required} required tuples")
-    tb = tables_for(run.problem, run.index)
     if not all(kern.row_valid(tb, row) for row in rows):
         raise SolverError("internal: the array holds a row that breaks a constraint")
     if len(rows) <= lower.value:

@@ -118,7 +118,7 @@ def _declared_density(shape: object, lo: float, hi: float) -> tuple[list[float],
     assert isinstance(shape, LogNormal)
     mu, sigma = math.log(float(shape.median)), shape.sigma
     start = max(lo, 1e-9)
-    xs = [start + (hi - start) * i / 200 for i in range(201)]
+    xs = [start * (hi / start) ** (i / 200) for i in range(201)]  # even on a log axis too
     ys = [math.exp(-((math.log(x) - mu) ** 2) / (2 * sigma**2)) / (x * sigma * math.sqrt(2 * math.pi)) for x in xs]
     return xs, ys, f"declared log-normal (median {shape.median}, sigma {sigma}; before clipping)"
 

@@ -156,6 +156,23 @@ class SeedRow:
 
 
 @dataclass(frozen=True, slots=True)
+class SubModel:
+    """A PICT sub-model ``{ A, B, C } @ 3``: these factors (names as the model spells them)
+    get their own strength; ``strength`` None = the model's strength (capped at the size).
+    Every factor belongs to at most one sub-model. See docs/pict.md and cover/submodels.py."""
+
+    factor_names: tuple[str, ...]
+    strength: int | None = None
+    loc: Location = field(default=Location(), compare=False)
+
+    def order(self, main_strength: int) -> int:
+        """The strength this sub-model is covered at, given the model's (main) strength."""
+        if self.strength is not None:
+            return self.strength
+        return max(1, min(main_strength, len(self.factor_names)))
+
+
+@dataclass(frozen=True, slots=True)
 class CombinatorialModel:
     """Factors, constraints, strength and seed: everything the covering-array engine needs."""
 
@@ -168,6 +185,8 @@ class CombinatorialModel:
     seed_rows: tuple[SeedRow, ...] = ()
     # warnings found while reading the input (seed file problems, ...); not errors
     notes: tuple[Diagnostic, ...] = field(default=(), compare=False)
+    # PICT sub-models (mixed strength); empty = every factor at ``strength``
+    submodels: tuple[SubModel, ...] = ()
 
     def factor_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.factors)
