@@ -46,7 +46,7 @@ class MatrixResult:
     def report(self, *, records: int | None = None, time_limit: float = DEFAULT_TIME_LIMIT) -> dict[str, object]:
         from coverage_gen.report.coverage import coverage_report
 
-        return coverage_report(
+        report = coverage_report(
             self.array,
             list(self.header),
             [c.text for c in self.model.constraints],
@@ -54,6 +54,17 @@ class MatrixResult:
             seed=self.model.seed,
             time_limit=time_limit,
         )
+        if self.model.submodels:  # PICT sub-models: state the mixed requirement
+            report["submodels"] = [
+                {"factors": list(sm.factor_names), "strength": sm.order(self.array.strength)}
+                for sm in self.model.submodels
+            ]
+            report["requirement"] = (
+                "each sub-model's tuples at its strength, and every "
+                f"{self.array.strength}-tuple with at most a sub-model's strength of factors "
+                "from that sub-model"
+            )
+        return report
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -81,7 +92,7 @@ def build_matrix(
         raise UsageError(f"time limit must be positive, got {time_limit}")
     lowered = lower_model(model)
     try:
-        array = build_array(lowered.problem, seed=model.seed, time_limit=time_limit, progress=progress)
+        array = _solve(model, lowered, build_array, time_limit=time_limit, progress=progress)
     except Unsatisfiable as exc:
         raise _infeasible(model, exc.conflict) from None
     rows = tuple(lowered.names.decode_row(row) for row in array.rows.tolist())
@@ -399,6 +410,18 @@ def _infeasible(model: CombinatorialModel, conflict: Sequence[int]) -> Infeasibl
     return InfeasibleSpecError(diagnostics)
 
 
+def _solve(model: CombinatorialModel, lowered: Lowered, build_array: Callable[..., CoveringArray],
+           *, time_limit: float, progress: ProgressCallback | None) -> CoveringArray:
+    """The engine on ``lowered.problem``; with PICT sub-models, hierarchically
+    (``cover.submodels``: each sub-model at its strength, then the whole at the main one)."""
+    if model.submodels:
+        from coverage_gen.cover.submodels import solve_submodels
+
+        return solve_submodels(model, lowered, seed=model.seed, time_limit=time_limit,
+                               progress=progress)
+    return build_array(lowered.problem, seed=model.seed, time_limit=time_limit, progress=progress)
+
+
 def _dead_value_warnings(
     model: CombinatorialModel, lowered: Lowered, array: CoveringArray
 ) -> tuple[Diagnostic, ...]:
@@ -516,7 +539,7 @@ def generate_pict(
     problem = _checked_seed_rows(model, lowered, warnings, explain_time_limit)
     lowered = Lowered(problem, lowered.names)
     try:
-        array = build_array(problem, seed=model.seed, time_limit=time_limit, progress=progress)
+        array = _solve(model, lowered, build_array, time_limit=time_limit, progress=progress)
     except Unsatisfiable as exc:
         raise _infeasible(model, exc.conflict) from None
     rows = _weighted_rows(model, problem, array)
@@ -575,7 +598,7 @@ def _checked_seed_rows(
 
 def _weighted_rows(model: CombinatorialModel, problem: "CoverageProblem", array: CoveringArray) -> np.ndarray:
     weights = [f.weights for f in model.factors]
-    if not any(weights):
+    if not any(weights) or model.submodels:  # sub-models: keep their rows as solved
         return array.rows
     from coverage_gen.cover.tuples import index_for
     from coverage_gen.cover.weights import prefer_weights
@@ -609,6 +632,10 @@ def explain_exclusions(
     problem = lowered.problem
     index = index_for(problem)
     coverable = index.covered_mask(array.rows)  # a complete array covers exactly these
+    if model.submodels:  # a mixed-strength array need not hold every coverable t-tuple
+        from coverage_gen.cover.submodels import coverable_mask
+
+        coverable = coverable_mask(problem, index, array.rows)
     negative = [frozenset(v for v in range(len(f.values)) if f.is_negative(v)) for f in model.factors]
     report = excluded_combinations(problem, index, coverable, array.dead_values, negative,
                                    seed=model.seed, deadline=time.monotonic() + time_limit,

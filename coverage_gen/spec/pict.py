@@ -9,7 +9,8 @@ Values may carry aliases (``Server | Datacenter``), a negative prefix (``~-1``),
 (``Red (10)``) and may reuse another parameter's values (``B: <A>, extra``); the separators
 and the prefix are ``PictOptions`` (``/d:`` ``/a:`` ``/n:``). A seed file (``/e:``) becomes
 ``CombinatorialModel.seed_rows``; its problems become warnings in ``model.notes``.
-Sub-models ``{ A, B } @ 3`` (mixed strength) are rejected with ``pict-unsupported``.
+Sub-models ``{ A, B } @ 3`` (mixed strength) become ``CombinatorialModel.submodels``
+(solved hierarchically by ``cover.submodels``); a parameter may be in at most one.
 See docs/pict.md for every decision where PICT's documentation is ambiguous.
 """
 
@@ -37,6 +38,7 @@ from coverage_gen.spec.model import (
     Not,
     Or,
     SeedRow,
+    SubModel,
 )
 
 __all__ = ["PictOptions", "load_pict", "read_seed_file"]
@@ -47,6 +49,8 @@ _CONSTRAINT_START = re.compile(r"(?:\[|\(|(?:IF|NOT)(?=[\s\[(]))", re.IGNORECASE
 _PARAMETER_LINE = re.compile(r"([^\[\]{}\":]+):(.*)")
 _WEIGHT = re.compile(r"\(\s*(\d+)\s*\)\s*$")
 _REUSE = re.compile(r"<([^<>]+)>")
+# ``{ A, B, C } @ 3`` (the order is optional)
+_SUBMODEL = re.compile(r"\{(?P<names>[^{}]*)\}\s*(?:@\s*(?P<order>\S*))?\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,10 @@ class _State:
     # the constraint being collected: its text (comment lines blanked) and start location
     pending: list[str] = field(default_factory=list)
     pending_loc: Location | None = None
+    # sub-model lines: (names with their locations, order or None, location of the '{')
+    submodels: list[tuple[list[tuple[str, Location]], int | None, Location]] = field(
+        default_factory=list
+    )
 
     def error(self, code: str, line: int, col: int, msg: str) -> None:
         self.diagnostics.append(Diagnostic(code, Location(self.file, line, col), msg))
@@ -99,6 +107,7 @@ def load_pict(
     for number, line in enumerate(lines, start=1):
         in_constraints = _read_line(state, number, line, in_constraints)
     _flush_pending(state, final=True)
+    submodels = _resolve_submodels(state)
     if state.diagnostics:
         raise SpecError(state.diagnostics)
     constraints = tuple(state.constraints)
@@ -112,6 +121,7 @@ def load_pict(
         seed=seed,
         source=file,
         case_sensitive=options.case_sensitive,
+        submodels=submodels,
     )
     check_model(model)
     if options.seed_file is not None:
@@ -150,12 +160,11 @@ def _read_line(state: _State, number: int, line: str, in_constraints: bool) -> b
     if not stripped or stripped.startswith("#"):
         return in_constraints
     if stripped.startswith("{"):
-        state.error(
-            "pict-unsupported", number, indent + 1,
-            "sub-models ('{ A, B } @ n') are not supported yet: they need mixed strength, "
-            "which the engine does not support yet; remove the line to cover every "
-            "parameter at the one strength of /o",
-        )
+        if in_constraints:
+            state.error("pict-syntax", number, indent + 1,
+                        "sub-model definitions must come before the constraints")
+        else:
+            _read_submodel(state, number, line, indent)
         return in_constraints
     if _CONSTRAINT_START.match(stripped):
         state.pending = [line[indent:]]
@@ -314,6 +323,80 @@ def _parse_value(state: _State, text: str, loc: Location) -> _Value:
     if negative:
         names[0] = names[0][len(prefix):].strip()
     return _Value(tuple(names), negative, weight, loc)
+
+
+# --------------------------------------------------------------------------- sub-models
+def _read_submodel(state: _State, number: int, line: str, indent: int) -> None:
+    """``{ A, B, C } @ order``: names separated like values (``/d:``); order optional."""
+    match = _SUBMODEL.fullmatch(line, indent)
+    loc = Location(state.file, number, indent + 1)
+    if match is None:
+        state.error("pict-syntax", number, indent + 1,
+                    "expected a sub-model '{ Name1, Name2, ... } @ order'")
+        return
+    order: int | None = None
+    if match.group("order") is not None:
+        text = match.group("order")
+        if not text.isdigit():
+            state.error("pict-syntax", number, match.start("order") + 1,
+                        f"sub-model order must be a whole number, got {text!r}")
+            return
+        order = int(text)
+    names: list[tuple[str, Location]] = []
+    pos = match.start("names")
+    sep = state.options.value_separator
+    for raw in match.group("names").split(sep):
+        col = pos + (len(raw) - len(raw.lstrip())) + 1
+        pos += len(raw) + len(sep)
+        if raw.strip():
+            names.append((raw.strip(), Location(state.file, number, col)))
+    if not names:
+        state.error("pict-syntax", number, indent + 1, "sub-model names no parameters")
+        return
+    state.submodels.append((names, order, loc))
+
+
+def _resolve_submodels(state: _State) -> tuple[SubModel, ...]:
+    """Check sub-model names (known, once per sub-model, in at most one sub-model) and
+    orders (1..size); the names are spelt as their parameters are."""
+    out: list[SubModel] = []
+    owner: dict[str, Location] = {}
+    for names, order, loc in state.submodels:
+        resolved: list[str] = []
+        ok = True
+        for name, where in names:
+            factor = _find_factor(state, name)
+            if factor is None:
+                known = ", ".join(f.name for f in state.factors) or "none"
+                state.diagnostics.append(Diagnostic(
+                    "unknown-parameter", where,
+                    f"sub-model names unknown parameter {name!r}; parameters: {known}"))
+                ok = False
+            elif factor.name in resolved:
+                state.diagnostics.append(Diagnostic(
+                    "duplicate-parameter", where,
+                    f"parameter {factor.name!r} is named twice in this sub-model"))
+                ok = False
+            elif factor.name in owner:
+                state.diagnostics.append(Diagnostic(
+                    "pict-unsupported", where,
+                    f"parameter {factor.name!r} is already in the sub-model at "
+                    f"{owner[factor.name]}; a parameter may belong to at most one sub-model "
+                    "(PICT allows overlapping sub-models; we do not)"))
+                ok = False
+            else:
+                resolved.append(factor.name)
+        if order is not None and not 1 <= order <= len(names):
+            state.diagnostics.append(Diagnostic(
+                "strength", loc,
+                f"sub-model order {order} must be between 1 and its number of "
+                f"parameters ({len(names)})"))
+            ok = False
+        if ok:
+            for name in resolved:
+                owner[name] = loc
+            out.append(SubModel(tuple(resolved), order, loc))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- field names
