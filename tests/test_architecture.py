@@ -27,6 +27,7 @@ HEAVY = {
     "numba": {"cover/_kernels.py", "cover/_oracle_kernels.py", "cover/oracle.py"},
     "networkx": {"graph.py"},
     "pyarrow": {"sinks/parquet.py"},
+    "matplotlib": {"report/html.py"},
     "duckdb": {"sinks/duckdb.py"},
 }
 # The independent checker must not share code with the engine it checks.

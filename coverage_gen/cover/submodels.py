@@ -14,9 +14,11 @@ A model with sub-models ``{ A, B, C } @ 3`` is solved without a mixed-strength e
                       seed rows are mapped the same way;
 4. the compound model is solved at the main strength (capped at its number of factors);
 5. ``expand``         each compound column is expanded back into its factors, in the model's
-                      factor order; a final pass (``repair``) adds a valid row for every
-                      required tuple still missing (only rules crossing a sub-model boundary
-                      can cause one), so the result always meets ``requirement_sets``.
+                      factor order; ``repair`` adds a valid row for every required tuple
+                      still missing (only rules crossing a sub-model boundary can cause one),
+                      so the result always meets ``requirement_sets``; ``prune`` then drops
+                      rows whose required tuples other rows hold (covering every pair of
+                      compound values is far more than the requirement needs).
 
 The requirement (PICT's): every t_M-tuple of each sub-model M, and every t-tuple (t = main
 strength) over factor sets S with ``|S ∩ M| <= t_M`` for every sub-model M, as far as the
@@ -162,6 +164,10 @@ def solve_submodels(
     rows = hierarchy.expand(main.rows, k)
     required_sets = requirement_sets(k, t, groups)
     rows, counts, repaired = repair(rows, required_sets, problem, oracle, rng)
+    before = rows.shape[0]
+    rows = prune(rows, required_sets, frozen=len(hierarchy.problem.seed_rows))
+    phases.append(PhaseStats("prune", before, rows.shape[0], 0.0,
+                             "rows whose required tuples other rows hold"))
     covered, total, widest = counts
     notes = list(main.notes) + [
         "mixed strength (PICT sub-models): "
@@ -372,6 +378,25 @@ def repair(
         # earlier sets may have gained tuples from the added rows: recount exactly
         covered = sum(len({tuple(r) for r in rows[:, list(s)].tolist()}) for s in sets)
     return rows, (covered, total, widest), len(extra)
+
+
+def prune(rows: np.ndarray, sets: Sequence[tuple[int, ...]], *, frozen: int = 0) -> np.ndarray:
+    """Drop rows every required tuple of which another kept row also holds (the compound
+    model asks for every combination of compound values, more than the requirement needs).
+    The first ``frozen`` rows (seed rows) stay; later rows are tried last to first. Counts
+    only fall, so one sweep finds every row it can drop."""
+    n = rows.shape[0]
+    if n <= 1 or not sets:
+        return rows
+    keys = [np.unique(rows[:, list(s)], axis=0, return_inverse=True)[1].reshape(-1) for s in sets]
+    counts = [np.bincount(k) for k in keys]
+    alive = np.ones(n, dtype=bool)
+    for r in reversed(range(frozen, n)):
+        if all(c[k[r]] >= 2 for c, k in zip(counts, keys)):
+            alive[r] = False
+            for c, k in zip(counts, keys):
+                c[k[r]] -= 1
+    return rows[alive]
 
 
 def dead_values(problem: CoverageProblem, oracle: RowOracle) -> tuple[tuple[int, int], ...]:

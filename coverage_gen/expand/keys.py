@@ -11,21 +11,22 @@ writer chunk, so the output does not depend on the chunk size.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from coverage_gen._seed import derive_seed, rng_for
-from coverage_gen.errors import Location, UsageError
-from coverage_gen.expand.values import CompiledTemplate, _format_slot, compile_template
+from coverage_gen.errors import UsageError
+from coverage_gen.expand.values import CompiledTemplate, compile_template, render_seq
 from coverage_gen.spec.model import CountSpec, IntSequence, Shape, Template, Uuid
 
 __all__ = [
-    "BLOCK", "draw_counts", "hash_uniform", "key_values", "per_parent_index",
-    "sampled_parents", "self_parents", "sibling_rank", "splitmix64",
+    "BLOCK", "PerParentIndex", "SampledParents", "SelfParents", "draw_counts", "hash_uniform",
+    "key_values", "per_parent_index", "sampled_parents", "self_parents", "sibling_rank",
+    "splitmix64",
 ]
 
 BLOCK = 65_536  # rows (or parents) per random stream; fixed, independent of chunk size
-_NOWHERE = Location()
 
 
 # --------------------------------------------------------------------------- hashing
@@ -66,11 +67,12 @@ def key_values(shape: Shape, table: str, seed: int, rows: np.ndarray) -> list[st
 
 
 def _template_keys(compiled: CompiledTemplate, rows: np.ndarray) -> list[str]:
-    out = []
-    for seq in (rows + compiled.start).tolist():
-        out.append("".join(p if isinstance(p, str) else _format_slot(p, seq, _NOWHERE)
-                           for p in compiled.parts))
-    return out
+    return render_seq(compiled, (rows + compiled.start).tolist())
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_DASHES = (8, 13, 18, 23)
+_HEX_COLUMNS = [i for i in range(36) if i not in _DASHES]
 
 
 def _uuids(table: str, seed: int, rows: np.ndarray) -> list[str]:
@@ -81,10 +83,13 @@ def _uuids(table: str, seed: int, rows: np.ndarray) -> list[str]:
     lo = splitmix64(hi ^ r ^ np.uint64(0x5DEECE66D))
     hi = (hi & np.uint64(0xFFFFFFFFFFFF0FFF)) | np.uint64(0x4000)
     lo = (lo & np.uint64(0x3FFFFFFFFFFFFFFF)) | np.uint64(0x8000000000000000)
-    out = []
-    for h, low in zip(hi.tolist(), lo.tolist()):
-        s = f"{h:016x}{low:016x}"
-        out.append(f"{s[:8]}-{s[8:12]}-{s[12:16]}-{s[16:20]}-{s[20:]}")
+    # 32 hex digits per row, most significant nibble first, then the dashes: all in numpy.
+    words = np.stack([hi, lo], axis=1)
+    shifts = np.arange(60, -4, -4, dtype=np.uint64)
+    nibbles = (words[:, :, None] >> shifts) & np.uint64(0xF)
+    chars = np.full((len(r), 36), ord("-"), dtype=np.uint8)
+    chars[:, _HEX_COLUMNS] = _HEX[nibbles.reshape(len(r), 32)]
+    out: list[str] = chars.view("S36").reshape(-1).astype("U36").tolist()
     return out
 
 
@@ -114,12 +119,58 @@ def per_parent_index(
 ) -> np.ndarray:
     """Parent row numbers for a ``per_parent`` reference: ``linked`` covering rows first
     (row i -> parent i), then each parent's children in parent order."""
-    counts = np.concatenate([
-        draw_counts(spec, min(BLOCK, parents - lo), rng_for(seed, table, field, "count", b))
-        for b, lo in enumerate(range(0, parents, BLOCK))
-    ] or [np.zeros(0, dtype=np.int64)])
-    head = np.arange(linked, dtype=np.int64)
-    return np.concatenate([head, np.repeat(np.arange(parents, dtype=np.int64), counts)])
+    index = PerParentIndex(spec, parents, seed=seed, table=table, field=field, linked=linked)
+    return index.rows(0, index.length)
+
+
+class PerParentIndex:
+    """``per_parent_index`` block by block: row ``r``'s parent without the whole array.
+
+    Only the number of children per block of ``BLOCK`` parents is kept; a block's counts
+    are drawn again (same stream) when its children are asked for. Rows from ``length``
+    on (when the table has more rows than the counts give) wrap around the parents.
+    """
+
+    def __init__(self, spec: CountSpec, parents: int, *, seed: int, table: str, field: str,
+                 linked: int = 0) -> None:
+        self.spec, self.parents, self.seed, self.table, self.field = spec, parents, seed, table, field
+        self.linked = linked
+        totals = [int(self._draw(b).sum()) for b in range(math.ceil(parents / BLOCK))]
+        self.starts = np.concatenate([[0], np.cumsum(totals, dtype=np.int64)]).astype(np.int64)
+        self.length = linked + int(self.starts[-1])
+        self._cache: tuple[int, np.ndarray] | None = None
+
+    def _draw(self, b: int) -> np.ndarray:
+        lo = b * BLOCK
+        rng = rng_for(self.seed, self.table, self.field, "count", b)
+        return draw_counts(self.spec, min(BLOCK, self.parents - lo), rng)
+
+    def _ends(self, b: int) -> np.ndarray:
+        if self._cache is None or self._cache[0] != b:
+            self._cache = (b, np.cumsum(self._draw(b)))
+        return self._cache[1]
+
+    def rows(self, lo: int, hi: int) -> np.ndarray:
+        """Parent row numbers of rows ``lo .. hi-1``."""
+        out = np.empty(max(hi - lo, 0), dtype=np.int64)
+        head, length = self.linked, self.length
+        if min(hi, head) > lo:
+            out[: min(hi, head) - lo] = np.arange(lo, min(hi, head), dtype=np.int64)
+        a, z = max(lo, head), min(hi, length)
+        if z > a:
+            ra, rz = a - head, z - head
+            b = int(np.searchsorted(self.starts, ra, side="right")) - 1
+            pieces = []
+            while b < len(self.starts) - 1 and self.starts[b] < rz:
+                first = int(self.starts[b])
+                local = np.arange(max(ra, first) - first, min(rz, int(self.starts[b + 1])) - first)
+                pieces.append(np.searchsorted(self._ends(b), local, side="right") + b * BLOCK)
+                b += 1
+            out[a - lo: z - lo] = np.concatenate(pieces)
+        if hi > max(lo, length):
+            a = max(lo, length)
+            out[a - lo:] = (np.arange(a, hi, dtype=np.int64) - length) % self.parents
+        return out
 
 
 def sampled_parents(
@@ -128,27 +179,54 @@ def sampled_parents(
 ) -> np.ndarray:
     """Parent row numbers for rows ``start .. n-1`` of a reference without ``per_parent``:
     uniform, or Zipf-like over a seeded ranking of parents; ``optional`` share of -1."""
-    if parents < 1:
-        raise UsageError(f"{table}.{field}: the parent table has no rows")
-    cdf = None
-    if power_law is not None:
-        rank = rng_for(seed, table, field, "rank").permutation(parents)
-        w = (rank.astype(np.float64) + 1.0) ** -power_law
-        cdf = np.cumsum(w)
-        cdf /= cdf[-1]
-    out = np.empty(max(n - start, 0), dtype=np.int64)
-    first = start // BLOCK
-    for b in range(first, math.ceil(n / BLOCK)):
-        lo, hi = b * BLOCK, min(n, (b + 1) * BLOCK)
-        rng = rng_for(seed, table, field, "parent", b)
+    return SampledParents(n, parents, seed=seed, table=table, field=field, power_law=power_law,
+                          optional=optional, start=start).rows(start, n)
+
+
+class SampledParents:
+    """``sampled_parents`` block by block; rows before ``start`` are ``row -> row`` (the
+    linked covering rows)."""
+
+    def __init__(self, n: int, parents: int, *, seed: int, table: str, field: str,
+                 power_law: float | None, optional: float, start: int = 0) -> None:
+        if parents < 1:
+            raise UsageError(f"{table}.{field}: the parent table has no rows")
+        self.n, self.parents, self.seed, self.table, self.field = n, parents, seed, table, field
+        self.optional, self.start = optional, start
+        self.cdf = None
+        if power_law is not None:
+            rank = rng_for(seed, table, field, "rank").permutation(parents)
+            w = (rank.astype(np.float64) + 1.0) ** -power_law
+            cdf = np.cumsum(w)
+            cdf /= cdf[-1]
+            self.cdf = cdf
+
+    def _block(self, b: int) -> np.ndarray:
+        lo, hi = b * BLOCK, min(self.n, (b + 1) * BLOCK)
+        rng = rng_for(self.seed, self.table, self.field, "parent", b)
         u = rng.random(hi - lo)
-        picks = (np.minimum(np.searchsorted(cdf, u, side="right"), parents - 1) if cdf is not None
-                 else (u * parents).astype(np.int64))
-        if optional:
-            picks = np.where(rng.random(hi - lo) < optional, -1, picks)
-        keep = slice(max(start - lo, 0), None)
-        out[max(lo, start) - start: hi - start] = picks[keep]
-    return out
+        picks = (np.minimum(np.searchsorted(self.cdf, u, side="right"), self.parents - 1)
+                 if self.cdf is not None else (u * self.parents).astype(np.int64))
+        if self.optional:
+            picks = np.where(rng.random(hi - lo) < self.optional, -1, picks)
+        if lo < self.start:
+            picks[: min(hi, self.start) - lo] = np.arange(lo, min(hi, self.start))
+        return picks
+
+    def rows(self, lo: int, hi: int) -> np.ndarray:
+        return _by_blocks(self._block, lo, hi)
+
+
+def _by_blocks(block: Callable[[int], np.ndarray], lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo .. hi-1`` from a function giving whole fixed blocks of ``BLOCK`` rows."""
+    if hi <= lo:
+        return np.zeros(0, dtype=np.int64)
+    pieces = []
+    for b in range(lo // BLOCK, (hi - 1) // BLOCK + 1):
+        values = block(b)
+        base = b * BLOCK
+        pieces.append(values[max(lo - base, 0): hi - base])
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
 def self_parents(n: int, depth: int, *, seed: int, table: str, field: str, optional: float) -> np.ndarray:
@@ -156,18 +234,33 @@ def self_parents(n: int, depth: int, *, seed: int, table: str, field: str, optio
     ``(i - 1) // fan`` with the smallest fan-out that fits ``n`` rows in ``depth`` levels
     below the root; ``optional`` makes extra roots (-1). Parents always precede children,
     so no chain loops and none is longer than ``depth``."""
-    fan = 1
-    while sum(fan ** k for k in range(depth + 1)) < n:
-        fan += 1
-    idx = np.arange(n, dtype=np.int64)
-    parent = np.where(idx == 0, -1, (idx - 1) // max(fan, 1))
-    if fan == 1:  # a single chain: cut it into pieces of at most depth + 1 rows
-        parent = np.where(idx % (depth + 1) == 0, -1, idx - 1)
-    if optional:
-        u = np.concatenate([rng_for(seed, table, field, "null", b).random(min(BLOCK, n - lo))
-                            for b, lo in enumerate(range(0, n, BLOCK))] or [np.zeros(0)])
-        parent = np.where(u < optional, -1, parent)
-    return parent
+    return SelfParents(n, depth, seed=seed, table=table, field=field, optional=optional).rows(0, n)
+
+
+class SelfParents:
+    """``self_parents`` block by block."""
+
+    def __init__(self, n: int, depth: int, *, seed: int, table: str, field: str,
+                 optional: float) -> None:
+        fan = 1
+        while sum(fan ** k for k in range(depth + 1)) < n:
+            fan += 1
+        self.n, self.depth, self.fan, self.optional = n, depth, fan, optional
+        self.seed, self.table, self.field = seed, table, field
+
+    def _block(self, b: int) -> np.ndarray:
+        lo, hi = b * BLOCK, min(self.n, (b + 1) * BLOCK)
+        idx = np.arange(lo, hi, dtype=np.int64)
+        parent = np.where(idx == 0, -1, (idx - 1) // max(self.fan, 1))
+        if self.fan == 1:  # a single chain: cut it into pieces of at most depth + 1 rows
+            parent = np.where(idx % (self.depth + 1) == 0, -1, idx - 1)
+        if self.optional:
+            u = rng_for(self.seed, self.table, self.field, "null", b).random(hi - lo)
+            parent = np.where(u < self.optional, -1, parent)
+        return parent
+
+    def rows(self, lo: int, hi: int) -> np.ndarray:
+        return _by_blocks(self._block, lo, hi)
 
 
 def sibling_rank(parent: np.ndarray, parents: int) -> tuple[np.ndarray, np.ndarray]:

@@ -243,11 +243,21 @@ def _complete_linked(spec: Spec, lowered: dict[str, Lowered], rows: np.ndarray) 
 
 
 # --------------------------------------------------------------------------- planning
+class _Identity:
+    """Row ``r`` -> parent ``r`` (a chain reference whose rows are all linked rows)."""
+
+    def rows(self, lo: int, hi: int) -> np.ndarray:
+        return np.arange(lo, hi, dtype=np.int64)
+
+
+_FkSource = K.PerParentIndex | K.SampledParents | K.SelfParents | _Identity
+
+
 @dataclass
 class _Plan:
     table: Table
     n: int
-    fk: dict[str, np.ndarray]               # reference field -> parent row numbers (-1 NULL)
+    fk: dict[str, _FkSource]                # reference field -> parent row numbers (-1 NULL)
     split: dict[str, np.ndarray] = field(default_factory=dict)  # field -> share of parent
 
 
@@ -263,19 +273,17 @@ def _plan_rows(spec: Spec, sol_arrays: dict[str, np.ndarray], linked: int,
         fixed = max(fixed, link)  # a chain table holds every linked row, categorical or not
         refs = [f for f in table.fields if isinstance(f.shape, Reference) and f.shape.table != name]
         owner = next((f for f in refs if f.shape.per_parent is not None), None)  # type: ignore[union-attr]
-        fk: dict[str, np.ndarray] = {}
+        fk: dict[str, _FkSource] = {}
         if owner is not None:
             ref = owner.shape
             assert isinstance(ref, Reference) and ref.per_parent is not None
             head = link if chain_ref.get(name) == owner.name else 0
-            idx = K.per_parent_index(ref.per_parent, plans[ref.table].n, seed=spec.seed,
+            index = K.PerParentIndex(ref.per_parent, plans[ref.table].n, seed=spec.seed,
                                      table=name, field=owner.name, linked=head)
-            n = max(len(idx), fixed, table.rows or 0)
-            if n > len(idx):
-                parents = plans[ref.table].n
-                _need_parents(parents, name, owner)
-                idx = np.concatenate([idx, np.arange(n - len(idx), dtype=np.int64) % parents])
-            fk[owner.name] = idx
+            n = max(index.length, fixed, table.rows or 0)
+            if n > index.length:  # further rows wrap around the parents
+                _need_parents(plans[ref.table].n, name, owner)
+            fk[owner.name] = index
         elif refs:
             first = refs[0].shape
             assert isinstance(first, Reference)
@@ -291,19 +299,19 @@ def _plan_rows(spec: Spec, sol_arrays: dict[str, np.ndarray], linked: int,
             head = link if chain_ref.get(name) == f.name else 0
             if n > head:
                 _need_parents(parents, name, f)
-            rest = K.sampled_parents(n, parents, seed=spec.seed, table=name, field=f.name,
-                                     power_law=ref.power_law, optional=ref.optional,
-                                     start=head) if n > head else np.zeros(0, dtype=np.int64)
-            fk[f.name] = np.concatenate([np.arange(head, dtype=np.int64), rest])
+            fk[f.name] = K.SampledParents(
+                n, parents, seed=spec.seed, table=name, field=f.name, power_law=ref.power_law,
+                optional=ref.optional, start=head) if n > head else _Identity()
         for f in table.fields:
             ref = f.shape
             if isinstance(ref, Reference) and ref.table == name:
-                fk[f.name] = K.self_parents(n, ref.depth or 1, seed=spec.seed, table=name,
-                                            field=f.name, optional=ref.optional)
+                fk[f.name] = K.SelfParents(n, ref.depth or 1, seed=spec.seed, table=name,
+                                           field=f.name, optional=ref.optional)
         plan = _Plan(table, n, fk)
         for f in table.fields:
-            if isinstance(f.shape, SplitOf):
-                plan.split[f.name] = _split_shares(spec.seed, name, f.name, fk[f.shape.via],
+            if isinstance(f.shape, SplitOf):  # shares need every sibling: the whole column
+                plan.split[f.name] = _split_shares(spec.seed, name, f.name,
+                                                   fk[f.shape.via].rows(0, n),
                                                    plans[_parent_of(table, f.shape.via)].n)
         plans[name] = plan
     return plans
@@ -412,9 +420,11 @@ def _take(pending: dict[str, list[Column]], n: int, table: Table) -> dict[str, C
             out[c], rest = joined[:n], joined[n:]
             pending[c] = [rest] if len(rest) else []
         else:
-            flat = [x for p in parts for x in p]
-            out[c] = flat[:n]
-            pending[c] = [flat[n:]] if len(flat) > n else []
+            flat = parts[0] if len(parts) == 1 else list(itertools.chain.from_iterable(parts))
+            if len(flat) > n:
+                out[c], pending[c] = flat[:n], [flat[n:]]
+            else:
+                out[c], pending[c] = flat, []
         if not isinstance(out[c], np.ndarray) and parts == [] and n:
             out[c] = []
     return out
@@ -429,9 +439,11 @@ class _Ctx:
     kinds: dict[str, dict[str, str]]
     lowered: Lowered | None
     fixed: np.ndarray | None
+    fkb: dict[str, np.ndarray] = field(default_factory=dict)  # this block's parent rows
 
     def block(self, plan: _Plan, b: int, lo: int, hi: int) -> dict[str, Column]:
         table, seed, m = plan.table, self.spec.seed, hi - lo
+        self.fkb = {name: source.rows(lo, hi) for name, source in plan.fk.items()}
         cols: dict[str, Column] = {}
         cats = self._categoricals(table, b, lo, hi)
         cols.update(cats)
@@ -440,11 +452,10 @@ class _Ctx:
             if f.key:
                 cols[f.name] = K.key_values(shape, table.name, seed, np.arange(lo, hi))
             elif isinstance(shape, Reference):
-                cols[f.name] = self._fk(shape, plan.fk[f.name][lo:hi])
+                cols[f.name] = self._fk(shape, self.fkb[f.name])
             elif isinstance(shape, Copy):
-                idx = plan.fk[shape.via][lo:hi]
-                src = self.kept[_parent_of(table, shape.via)][shape.field]
-                cols[f.name] = [None if i < 0 else src[i] for i in idx.tolist()]
+                cols[f.name] = _lookup(self.kept[_parent_of(table, shape.via)][shape.field],
+                                       self.fkb[shape.via])
             elif isinstance(shape, SplitOf):
                 cols[f.name] = self._split(table, f, shape, plan, lo, hi)
             elif not isinstance(shape, (Categorical, Template, Derive)):
@@ -454,8 +465,8 @@ class _Ctx:
                 cols[f.name] = self._derive(table, f, plan, cols, lo, hi)
         for f in table.fields:
             if isinstance(f.shape, Template) and not f.key:
-                texts = {k: ["" if x is None else str(x) for x in _as_list(v)] for k, v in cols.items()}
                 compiled = compile_template(f.shape.pattern, start=f.shape.start + lo, loc=f.loc)
+                texts = {k: _texts(cols[k]) for k in compiled.names if k in cols}
                 cols[f.name] = render_template(compiled, texts, m, loc=f.loc)
         return {f.name: self._typed(table.name, f, cols[f.name]) for f in table.fields}
 
@@ -510,7 +521,7 @@ class _Ctx:
         parent = _parent_of(table, shape.via)
         places = _places_of(self.tables, parent, shape.field)
         src = self.kept[parent][shape.field]
-        idx = plan.fk[shape.via][lo:hi]
+        idx = self.fkb[shape.via]
         share = plan.split[f.name][lo:hi] * float(shape.max_share)
         scale = 10 ** places
         out: list[str | None] = []
@@ -593,5 +604,19 @@ def _field_values(ref: DField, ctx: _Ctx, table: Table, plan: _Plan, cols: dict[
                   lo: int, hi: int) -> list[object]:
     if ref.via is None:
         return _as_list(cols[ref.name])
-    src = ctx.kept[_parent_of(table, ref.via)][ref.name]
-    return [None if i < 0 else src[i] for i in plan.fk[ref.via][lo:hi].tolist()]
+    return _lookup(ctx.kept[_parent_of(table, ref.via)][ref.name], ctx.fkb[ref.via])
+
+
+def _lookup(src: np.ndarray, idx: np.ndarray) -> list[object]:
+    """``src[i]`` per parent row number ``i`` (``None`` for -1), as a list."""
+    if not len(idx) or idx.min() >= 0:
+        values: list[object] = src[idx].tolist()
+        return values
+    return [None if i < 0 else src[i] for i in idx.tolist()]
+
+
+def _texts(values: Column) -> list[str]:
+    """A column as template text (``None`` -> empty)."""
+    if isinstance(values, np.ndarray):
+        return list(map(str, values.tolist()))
+    return ["" if x is None else str(x) for x in values]

@@ -78,7 +78,18 @@ def _uniform_ints(lo: int, hi: int, n: int, rng: np.random.Generator) -> list[in
 
 
 def sample_integers(shape: IntegerRange, n: int, rng: np.random.Generator) -> list[str]:
-    return [str(v) for v in _uniform_ints(shape.min, shape.max, n, rng)]
+    units = _uniform_units(shape.min, shape.max, n, rng)
+    if isinstance(units, np.ndarray):
+        return list(map(str, units.tolist()))
+    return [str(v) for v in units]
+
+
+def _uniform_units(lo: int, hi: int, n: int, rng: np.random.Generator) -> np.ndarray | list[int]:
+    """``_uniform_ints`` as an int64 array when every value fits (the same draws)."""
+    if lo < -_INT64_SPAN - 1 or hi > _INT64_SPAN or lo > hi or hi - lo > _INT64_SPAN:
+        return _uniform_ints(lo, hi, n, rng)
+    offsets = rng.integers(0, hi - lo, size=n, endpoint=True, dtype=np.int64)
+    return offsets + np.int64(lo)  # lo + offset <= hi fits in int64
 
 
 def sample_decimals(shape: DecimalRange, n: int, rng: np.random.Generator) -> list[str]:
@@ -95,12 +106,34 @@ def sample_decimals(shape: DecimalRange, n: int, rng: np.random.Generator) -> li
         raise UsageError(
             f"no value with {shape.places} decimals lies in [{shape.min}, {shape.max}]"
         )
-    return [_grid_text(k, shape.places) for k in _uniform_ints(lo, hi, n, rng)]
+    return fixed_text(_uniform_units(lo, hi, n, rng), shape.places)
 
 
 def _grid_text(k: int, places: int) -> str:
     """The text of k * 10**-places with exactly ``places`` decimals."""
     return format(Decimal(k).scaleb(-places), "f")
+
+
+def fixed_text(units: np.ndarray | Sequence[int], places: int) -> list[str]:
+    """``_grid_text`` of every element (``units * 10**-places`` with ``places`` decimals),
+    vectorised for int64 arrays.
+
+    Examples
+    --------
+    >>> fixed_text(np.array([5, -105, 0, 123456]), 2)
+    ['0.05', '-1.05', '0.00', '1234.56']
+    """
+    if not isinstance(units, np.ndarray) or units.dtype != np.int64 or places > 18 or (
+            len(units) and units.min() == np.iinfo(np.int64).min):
+        return [_grid_text(int(k), places) for k in units]
+    if places == 0:
+        return list(map(str, units.tolist()))
+    q, r = np.divmod(np.abs(units), np.int64(10) ** places)
+    text = list(map(f"{{}}.{{:0{places}d}}".format, q.tolist(), r.tolist()))
+    if (units < 0).any():
+        for i in np.flatnonzero(units < 0).tolist():
+            text[i] = "-" + text[i]
+    return text
 
 
 def _check_places(places: int) -> None:
@@ -122,7 +155,44 @@ def sample_lognormal(shape: LogNormal, n: int, rng: np.random.Generator) -> list
         raw = np.minimum(raw, float(hi))
     if not np.all(np.isfinite(raw)):
         raise UsageError("lognormal draw overflowed; give clip_max or a smaller sigma")
-    return [_quantize(float(x), quantum, lo, hi) for x in raw.tolist()]
+    units = _half_even_units(raw, shape.places)
+    if units is None:
+        return [_quantize(float(x), quantum, lo, hi) for x in raw.tolist()]
+    lo_units = None if lo is None else int(lo.scaleb(shape.places))
+    hi_units = None if hi is None else int(hi.scaleb(shape.places))
+    if lo_units is not None and lo_units >= _FAST_LIMIT:
+        return [_quantize(float(x), quantum, lo, hi) for x in raw.tolist()]
+    if lo_units is not None:
+        units = np.maximum(units, np.int64(max(lo_units, -_INT64_SPAN)))
+    if hi_units is not None and hi_units < _FAST_LIMIT:
+        units = np.minimum(units, np.int64(hi_units))
+    return fixed_text(units, shape.places)
+
+
+_FAST_LIMIT = float(2**52)
+
+
+def _half_even_units(raw: np.ndarray, places: int) -> np.ndarray | None:
+    """``Decimal(x).quantize(10**-places, ROUND_HALF_EVEN)`` as integer units, exactly.
+
+    ``y = x * 10**places`` is within half an ulp of the exact product, so rounding ``y`` to
+    the nearest integer is exact unless ``y`` lies within an ulp or two of a half; those
+    few go through ``Decimal``. ``None`` when a value is too large (or negative) for this."""
+    if places > 22 or not len(raw):
+        return None if places > 22 else np.zeros(0, dtype=np.int64)
+    y = raw * float(10**places)
+    if not (np.all(y < _FAST_LIMIT) and np.all(raw >= 0)):
+        return None
+    k = np.floor(y)
+    frac = y - k
+    units = k.astype(np.int64) + (frac > 0.5)
+    near = np.abs(frac - 0.5) <= 4 * np.spacing(y)
+    if near.any():
+        quantum = Decimal(1).scaleb(-places)
+        for i in np.flatnonzero(near).tolist():
+            d = Decimal(float(raw[i])).quantize(quantum, ROUND_HALF_EVEN, _WIDE)
+            units[i] = int(d.scaleb(places))
+    return units
 
 
 def _clip_bounds(shape: LogNormal, quantum: Decimal) -> tuple[Decimal | None, Decimal | None]:
@@ -155,7 +225,8 @@ def sample_dates(shape: DateRange, n: int, rng: np.random.Generator) -> list[str
     texts = [
         (shape.start + _dt.timedelta(days=int(d))).strftime(shape.format) for d in unique.tolist()
     ]
-    return [texts[i] for i in inverse.reshape(-1).tolist()]
+    result: list[str] = np.asarray(texts, dtype=object)[inverse.reshape(-1)].tolist()
+    return result
 
 
 def sample_frequency(shape: Frequency, n: int, rng: np.random.Generator) -> list[str]:
@@ -166,7 +237,8 @@ def sample_frequency(shape: Frequency, n: int, rng: np.random.Generator) -> list
     if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
         raise UsageError("frequency weights must be finite, >= 0 and not all zero")
     picks = rng.choice(len(shape.values), size=n, p=weights / weights.sum())
-    return [shape.values[i] for i in picks.tolist()]
+    result: list[str] = np.asarray(shape.values, dtype=object)[picks].tolist()
+    return result
 
 
 # --------------------------------------------------------------------------- templates
@@ -266,18 +338,55 @@ def render_template(
     compiled = template if isinstance(template, CompiledTemplate) else compile_template(
         template.pattern, start=template.start, loc=loc
     )
-    start = compiled.start
     for name in compiled.names - {SEQ}:
         if name not in columns:
             raise _template_error(compiled.pattern, loc, f"unknown field {name!r}")
-    out: list[str] = []
-    for i in range(n):
-        pieces = [
-            p if isinstance(p, str) else _format_slot(p, _slot_value(p, columns, i, start), loc)
-            for p in compiled.parts
-        ]
-        out.append("".join(pieces))
-    return out
+    return _render(compiled, columns, range(compiled.start, compiled.start + n), n, loc)
+
+
+def render_seq(compiled: CompiledTemplate, seqs: Sequence[int]) -> list[str]:
+    """A template that reads only ``{seq}`` for each number in ``seqs`` (keys)."""
+    return _render(compiled, {}, seqs, len(seqs), Location())
+
+
+def _render(compiled: CompiledTemplate, columns: Mapping[str, Sequence[str]],
+            seqs: Sequence[int], n: int, loc: Location) -> list[str]:
+    """Column-wise rendering: one ``str.format`` per record over a pattern built here from
+    escaped literals and validated slots (user text is only ever an argument)."""
+    pattern: list[str] = []
+    args: list[Sequence[object]] = []
+    for p in compiled.parts:
+        if isinstance(p, str):
+            pattern.append(p.replace("{", "{{").replace("}", "}}"))
+        elif p.name == SEQ:
+            pattern.append("{:" + _seq_spec(p) + "}")
+            args.append(seqs)
+        else:
+            pattern.append("{}")
+            args.append(_slot_texts(p, columns[p.name], n, loc))
+    fmt = "".join(pattern)
+    if not args:
+        return [fmt.format()] * n
+    return list(map(fmt.format, *args))
+
+
+def _seq_spec(slot: _Slot) -> str:
+    """The format spec giving ``_format_slot(slot, int)`` for an int (digits: validated)."""
+    if slot.kind == "s":
+        return f"<{slot.width}" if slot.width else ""
+    if slot.zero:
+        return f"0{slot.width}d" if slot.width else "d"
+    return f"{slot.width}d" if slot.width else "d"
+
+
+def _slot_texts(slot: _Slot, values: Sequence[str], n: int, loc: Location) -> Sequence[str]:
+    if len(values) < n:
+        raise IndexError(f"template slot {slot.name!r}: {len(values)} values for {n} records")
+    values = values[:n] if len(values) != n else values
+    if slot.kind == "s" or (slot.kind == "" and not slot.zero):
+        if all(type(v) is str for v in values):
+            return [v.ljust(slot.width) for v in values] if slot.width else values
+    return [_format_slot(slot, v, loc) for v in values]
 
 
 def _slot_value(slot: _Slot, columns: Mapping[str, Sequence[str]], i: int, start: int) -> int | str:

@@ -75,6 +75,8 @@ class CheckResult:
     excluded_tuples: int
     unknown_values: list[UnknownValue]
     rows: int = 0
+    # mixed strength (PICT sub-models): (factor names, strength) per sub-model
+    submodels: tuple[tuple[tuple[str, ...], int], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -83,7 +85,8 @@ class CheckResult:
     def render(self, *, limit: int = 20) -> str:
         """A human summary: verdict, tuple counts, then the first problems of each kind."""
         lines = [
-            f"verify: {'OK' if self.ok else 'FAILED'} ({self.rows} rows, strength {self.strength})",
+            f"verify: {'OK' if self.ok else 'FAILED'} ({self.rows} rows, strength {self.strength}"
+            + "".join(f"; {{{', '.join(n)}}} @ {t}" for n, t in self.submodels) + ")",
             f"{self.covered_tuples}/{self.feasible_tuples} feasible tuples covered, "
             f"{self.missing_count} missing, {self.excluded_tuples} excluded by rules",
         ]
@@ -102,6 +105,7 @@ class CheckResult:
         return {
             "ok": self.ok,
             "strength": self.strength,
+            "submodels": [{"factors": list(n), "strength": t} for n, t in self.submodels],
             "rows": self.rows,
             "feasible_tuples": self.feasible_tuples,
             "covered_tuples": self.covered_tuples,
@@ -504,15 +508,24 @@ def check_rows(
     *,
     strength: int | None = None,
     max_missing: int = 50,
+    submodels: Sequence[tuple[Sequence[str], int]] | None = None,
 ) -> CheckResult:
-    """Check ``rows`` (data rows, matched to factors by ``header`` name) against ``model``."""
+    """Check ``rows`` (data rows, matched to factors by ``header`` name) against ``model``.
+
+    Mixed strength (PICT sub-models): ``submodels`` lists (factor names, strength); None
+    reads ``model.submodels``. Then the required tuples are every t_M-tuple of each sub-model
+    M, and every t-tuple over factor sets holding at most t_M factors of each M.
+    """
     sem = _Semantics(model)
     t = model.strength if strength is None else strength
     if not 1 <= t <= len(sem.names):
         raise UsageError(f"strength {t} is outside 1..{len(sem.names)} (the number of factors)")
+    mixed = _mixed(sem, model, t, submodels)
+    sets = _tuple_sets(len(sem.names), t, mixed)
     columns = _factor_columns(sem, header, model)
     rules = [c.expr for c in model.constraints]
-    feas = _Feasibility(sem, rules, t)  # also validates every rule's field names up front
+    # also validates every rule's field names up front
+    feas = _Feasibility(sem, rules, max((len(s) for s in sets), default=t))
     violations: list[Violation] = []
     unknown: list[UnknownValue] = []
     valid: list[tuple[int, ...]] = []
@@ -523,7 +536,7 @@ def check_rows(
         violations.extend(broken)
         if not broken and indices is not None:
             valid.append(indices)
-    counts = _count_tuples(sem, feas, valid, t, max_missing)
+    counts = _count_tuples(sem, feas, valid, sets, max_missing)
     return CheckResult(
         strength=t,
         feasible_tuples=counts.covered + counts.missing,
@@ -534,7 +547,45 @@ def check_rows(
         excluded_tuples=counts.excluded,
         unknown_values=unknown,
         rows=len(rows),
+        submodels=tuple((tuple(sem.names[f] for f in fs), s) for fs, s in mixed),
     )
+
+
+def _mixed(
+    sem: _Semantics,
+    model: CombinatorialModel,
+    t: int,
+    submodels: Sequence[tuple[Sequence[str], int]] | None,
+) -> list[tuple[tuple[int, ...], int]]:
+    """Sub-models as (factor indices ascending, strength); names match like rule names."""
+    if submodels is None:
+        submodels = [(sm.factor_names, sm.order(t)) for sm in getattr(model, "submodels", ())]
+    keyed = {sem.key(name): i for i, name in enumerate(sem.names)}
+    out = []
+    for names, s in submodels:
+        try:
+            fs = tuple(sorted({keyed[sem.key(n)] for n in names}))
+        except KeyError as exc:
+            raise UsageError(f"sub-model names unknown factor {exc.args[0]!r}") from None
+        if not 1 <= s <= len(fs):
+            raise UsageError(f"sub-model strength {s} is outside 1..{len(fs)}")
+        out.append((fs, s))
+    return out
+
+
+def _tuple_sets(
+    k: int, t: int, mixed: list[tuple[tuple[int, ...], int]]
+) -> list[tuple[int, ...]]:
+    """The factor sets whose tuples are required: each sub-model's t_M-sets, then every
+    t-set with at most t_M factors of each sub-model (all t-sets without sub-models)."""
+    out: dict[tuple[int, ...], None] = {}
+    for fs, s in mixed:
+        out.update(dict.fromkeys(itertools.combinations(fs, s)))
+    members = [set(fs) for fs, _ in mixed]
+    for combo in itertools.combinations(range(k), t):
+        if all(len(m.intersection(combo)) <= s for m, (_, s) in zip(members, mixed)):
+            out[combo] = None
+    return list(out)
 
 
 def _factor_columns(sem: _Semantics, header: list[str], model: CombinatorialModel) -> list[int]:
@@ -601,12 +652,12 @@ def _count_tuples(
     sem: _Semantics,
     feas: _Feasibility,
     valid: list[tuple[int, ...]],
-    t: int,
+    sets: Iterable[tuple[int, ...]],
     max_missing: int,
 ) -> _Counts:
     counts = _Counts()
     levels = [len(v) for v in sem.values]
-    for combo in itertools.combinations(range(len(levels)), t):
+    for combo in sets:
         seen = {tuple(row[f] for f in combo) for row in valid}
         counts.covered += len(seen)
         if feas.satisfiable and not any(feas.constrained(f) for f in combo):

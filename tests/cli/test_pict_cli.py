@@ -94,6 +94,8 @@ def test_explain_lists_excluded_tuples_with_rules(tmp_path: Path) -> None:
     assert "analysis: complete" in err and "explain: " in err
 
 
-def test_sub_models_are_rejected_clearly(tmp_path: Path) -> None:
-    code, _, err = invoke(str(model(tmp_path, "A: 1, 2\nB: 1, 2\nC: 1, 2\n{ A, B } @ 2\n")))
-    assert code == 3 and "mixed strength" in err and "model.txt:4:1" in err
+def test_overlapping_sub_models_are_rejected_clearly(tmp_path: Path) -> None:
+    # sub-models are supported (tests/cli/test_pict_submodels.py); overlapping ones are not
+    text = "A: 1, 2\nB: 1, 2\nC: 1, 2\n{ A, B } @ 2\n{ B, C } @ 2\n"
+    code, _, err = invoke(str(model(tmp_path, text)))
+    assert code == 3 and "at most one sub-model" in err and "model.txt:5:3" in err

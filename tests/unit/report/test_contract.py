@@ -192,3 +192,15 @@ def test_leakage_found_when_output_copies_sample_ids(tmp_path: Path) -> None:
     contract = json.loads((tmp_path / "out" / "contract.json").read_text())
     assert contract["leakage"]["ok"] is False and contract["leakage"]["value_leaks"] > 0
     assert "LEAK FOUND" in (tmp_path / "out" / "contract.md").read_text()
+
+
+def test_html_without_matplotlib_says_how_to_get_charts(vendors_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coverage_gen.report import html
+    from coverage_gen.spec import load_spec
+    from coverage_gen.verify.checker import read_table
+
+    monkeypatch.setattr(html, "have_matplotlib", lambda: False)
+    contract = json.loads((vendors_out / "contract.json").read_text())
+    header, rows = read_table(vendors_out / "vendor.csv")
+    page = html.render_html(load_spec(VENDORS), header, rows, contract)
+    assert "coverage-gen[report]" in page and "<img" not in page and "Coverage growth (numbers)" in page
