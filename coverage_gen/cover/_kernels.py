@@ -40,6 +40,7 @@ class Tables(NamedTuple):
     fcl_ptr: np.ndarray  # int64[k + 1]
     fcl: np.ndarray  # int64[...]: clause ids per factor
     constrained: np.ndarray  # bool[k]: factor appears in some clause
+    fts_oth: np.ndarray  # int16[len(fts_set), t-1]: the other factors of each such t-set
 
 
 def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
@@ -69,6 +70,9 @@ def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
     np.cumsum([len(p) for p in per_factor], out=fcl_ptr[1:])
     fcl = np.array([c for p in per_factor for c in p], dtype=np.int64)
     constrained = np.array([len(p) > 0 for p in per_factor], dtype=np.bool_)
+    members = index.tsets[fts_set]  # [m, t]
+    keep = np.arange(t)[None, :] != fts_pos[:, None]
+    fts_oth = members[keep].reshape(len(fts_set), t - 1).astype(np.int16)
     return Tables(
         index.levels.astype(np.int64),
         index.tsets.astype(np.int64),
@@ -83,6 +87,7 @@ def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
         fcl_ptr,
         fcl,
         constrained,
+        fts_oth,
     )
 
 
@@ -307,7 +312,17 @@ def score_values(
     t = tb.tsets.shape[1]
     for v in range(tb.levels[f]):
         newcov[v] = 0
+    q = t - 1
     for m in range(tb.fts_ptr[f], tb.fts_ptr[f + 1]):
+        # the other factors, read from a contiguous per-factor list: most t-sets are
+        # skipped (a free factor, or nothing uncovered) without touching t-set tables
+        free = False
+        for j in range(q):
+            if row[tb.fts_oth[m, j]] < 0:
+                free = True
+                break
+        if free:
+            continue
         s = tb.fts_set[m]
         if tset_unc[s] == 0:
             continue

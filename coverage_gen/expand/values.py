@@ -14,6 +14,7 @@ Python attributes; they are rejected as malformed.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -65,6 +66,35 @@ def sample_field(shape: Shape, n: int, rng: np.random.Generator) -> list[str]:
     raise UsageError(f"unknown field shape {type(shape).__name__}")
 
 
+def sample_field_array(shape: Shape, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``sample_field`` as a numpy text array (``str`` dtype; ``object`` when a value could
+    not round-trip through it), built column-wise; ``.tolist()`` gives ``sample_field``."""
+    if n < 0:
+        raise UsageError(f"row count must be >= 0, got {n}")
+    if isinstance(shape, IntegerRange):
+        units = _uniform_units(shape.min, shape.max, n, rng)
+        if isinstance(units, np.ndarray):
+            return units.astype(str)
+        return text_array([str(v) for v in units])
+    if isinstance(shape, DecimalRange):
+        lo, hi = _decimal_grid(shape)
+        return fixed_text_array(_uniform_units(lo, hi, n, rng), shape.places)
+    if isinstance(shape, LogNormal):
+        return _lognormal(shape, n, rng)
+    if isinstance(shape, DateRange):
+        return _dates(shape, n, rng)
+    if isinstance(shape, Frequency):
+        return text_array(shape.values)[_frequency_picks(shape, n, rng)]
+    return text_array(sample_field(shape, n, rng))
+
+
+def text_array(values: Sequence[str]) -> np.ndarray:
+    """Texts as a numpy ``str`` array, or ``object`` if one ends in NUL (``str`` drops it)."""
+    if any(v.endswith("\x00") for v in values):
+        return np.asarray(list(values), dtype=object)
+    return np.asarray(list(values), dtype=str) if len(values) else np.zeros(0, dtype="U1")
+
+
 # --------------------------------------------------------------------------- numbers
 def _uniform_ints(lo: int, hi: int, n: int, rng: np.random.Generator) -> list[int]:
     """Uniform Python ints in [lo, hi]; offsets keep huge bounds exact (no int64 overflow)."""
@@ -98,6 +128,11 @@ def sample_decimals(shape: DecimalRange, n: int, rng: np.random.Generator) -> li
     Drawing integers on the grid (rather than rounding a float) keeps every value inside the
     declared range and makes the text exact.
     """
+    lo, hi = _decimal_grid(shape)
+    return fixed_text(_uniform_units(lo, hi, n, rng), shape.places)
+
+
+def _decimal_grid(shape: DecimalRange) -> tuple[int, int]:
     _check_places(shape.places)
     scale = Decimal(10) ** shape.places
     lo = int((shape.min * scale).to_integral_value(rounding=ROUND_CEILING))
@@ -106,7 +141,7 @@ def sample_decimals(shape: DecimalRange, n: int, rng: np.random.Generator) -> li
         raise UsageError(
             f"no value with {shape.places} decimals lies in [{shape.min}, {shape.max}]"
         )
-    return fixed_text(_uniform_units(lo, hi, n, rng), shape.places)
+    return lo, hi
 
 
 def _grid_text(k: int, places: int) -> str:
@@ -136,6 +171,30 @@ def fixed_text(units: np.ndarray | Sequence[int], places: int) -> list[str]:
     return text
 
 
+def fixed_text_array(units: np.ndarray | Sequence[int], places: int) -> np.ndarray:
+    """``fixed_text`` as a numpy ``str`` array, with numpy string operations."""
+    if not isinstance(units, np.ndarray) or units.dtype != np.int64 or places > 18 or (
+            len(units) and units.min() == np.iinfo(np.int64).min):
+        return text_array(fixed_text(units, places))
+    if places == 0:
+        return units.astype(str)
+    q, r = np.divmod(np.abs(units), np.int64(10) ** places)
+    if places <= 3:
+        frac = _fractions(places)[r]
+    else:
+        frac = np.strings.add(".", np.strings.zfill(r.astype(str), places))
+    out = np.strings.add(q.astype(str), frac)
+    negative = units < 0
+    if negative.any():
+        out = np.where(negative, np.strings.add("-", out), out)
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _fractions(places: int) -> np.ndarray:
+    return np.asarray([f".{i:0{places}d}" for i in range(10**places)], dtype=str)
+
+
 def _check_places(places: int) -> None:
     if places < 0:
         raise UsageError(f"places must be >= 0, got {places}")
@@ -143,6 +202,11 @@ def _check_places(places: int) -> None:
 
 def sample_lognormal(shape: LogNormal, n: int, rng: np.random.Generator) -> list[str]:
     """median * exp(sigma * Z), clipped, written with exactly ``places`` decimals."""
+    values: list[str] = _lognormal(shape, n, rng).tolist()
+    return values
+
+
+def _lognormal(shape: LogNormal, n: int, rng: np.random.Generator) -> np.ndarray:
     _check_places(shape.places)
     if shape.median <= 0 or shape.sigma < 0 or not math.isfinite(shape.sigma):
         raise UsageError("lognormal needs median > 0 and a finite sigma >= 0")
@@ -156,17 +220,15 @@ def sample_lognormal(shape: LogNormal, n: int, rng: np.random.Generator) -> list
     if not np.all(np.isfinite(raw)):
         raise UsageError("lognormal draw overflowed; give clip_max or a smaller sigma")
     units = _half_even_units(raw, shape.places)
-    if units is None:
-        return [_quantize(float(x), quantum, lo, hi) for x in raw.tolist()]
     lo_units = None if lo is None else int(lo.scaleb(shape.places))
     hi_units = None if hi is None else int(hi.scaleb(shape.places))
-    if lo_units is not None and lo_units >= _FAST_LIMIT:
-        return [_quantize(float(x), quantum, lo, hi) for x in raw.tolist()]
+    if units is None or (lo_units is not None and lo_units >= _FAST_LIMIT):
+        return text_array([_quantize(float(x), quantum, lo, hi) for x in raw.tolist()])
     if lo_units is not None:
         units = np.maximum(units, np.int64(max(lo_units, -_INT64_SPAN)))
     if hi_units is not None and hi_units < _FAST_LIMIT:
         units = np.minimum(units, np.int64(hi_units))
-    return fixed_text(units, shape.places)
+    return fixed_text_array(units, shape.places)
 
 
 _FAST_LIMIT = float(2**52)
@@ -217,28 +279,53 @@ def _quantize(x: float, quantum: Decimal, lo: Decimal | None, hi: Decimal | None
 # --------------------------------------------------------------------------- dates, frequency
 def sample_dates(shape: DateRange, n: int, rng: np.random.Generator) -> list[str]:
     """Uniform over the days in [start, end]; each distinct day is formatted once."""
+    values: list[str] = sample_field_array(shape, n, rng).tolist()
+    return values
+
+
+def _date_offsets(shape: DateRange, n: int, rng: np.random.Generator) -> np.ndarray:
     days = (shape.end - shape.start).days
     if days < 0:
         raise UsageError(f"date range ends ({shape.end}) before it starts ({shape.start})")
-    offsets = rng.integers(0, days, size=n, endpoint=True, dtype=np.int64)
+    return rng.integers(0, days, size=n, endpoint=True, dtype=np.int64)
+
+
+_DATE_TABLE_DAYS = 200_000  # ranges up to ~550 years: format every day once, then index
+
+
+def _dates(shape: DateRange, n: int, rng: np.random.Generator) -> np.ndarray:
+    offsets = _date_offsets(shape, n, rng)
+    if (shape.end - shape.start).days < _DATE_TABLE_DAYS:
+        return _date_table(shape)[offsets]
     unique, inverse = np.unique(offsets, return_inverse=True)
-    texts = [
-        (shape.start + _dt.timedelta(days=int(d))).strftime(shape.format) for d in unique.tolist()
-    ]
-    result: list[str] = np.asarray(texts, dtype=object)[inverse.reshape(-1)].tolist()
-    return result
+    texts = text_array([(shape.start + _dt.timedelta(days=int(d))).strftime(shape.format)
+                        for d in unique.tolist()])
+    return texts[inverse.reshape(-1)]
+
+
+@functools.lru_cache(maxsize=32)
+def _date_table(shape: DateRange) -> np.ndarray:
+    """Every day of the range, formatted."""
+    days = (shape.end - shape.start).days
+    return text_array([(shape.start + _dt.timedelta(days=d)).strftime(shape.format)
+                       for d in range(days + 1)])
 
 
 def sample_frequency(shape: Frequency, n: int, rng: np.random.Generator) -> list[str]:
     """Values drawn with probability proportional to their weights."""
+    picks = _frequency_picks(shape, n, rng)
+    result: list[str] = np.asarray(shape.values, dtype=object)[picks].tolist()
+    return result
+
+
+def _frequency_picks(shape: Frequency, n: int, rng: np.random.Generator) -> np.ndarray:
     weights = np.asarray(shape.weights, dtype=np.float64)
     if len(shape.values) == 0 or weights.shape != (len(shape.values),):
         raise UsageError("a frequency table needs one weight per value and at least one value")
     if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
         raise UsageError("frequency weights must be finite, >= 0 and not all zero")
-    picks = rng.choice(len(shape.values), size=n, p=weights / weights.sum())
-    result: list[str] = np.asarray(shape.values, dtype=object)[picks].tolist()
-    return result
+    picks: np.ndarray = rng.choice(len(shape.values), size=n, p=weights / weights.sum())
+    return picks
 
 
 # --------------------------------------------------------------------------- templates
