@@ -191,9 +191,16 @@ def write_contract(result: GenerationResult, out_dir: Path, files: dict[str, Pat
     assert result.spec is not None
     contract = build_contract(result.spec, result.report, files, out_dir=out_dir)
     measured = contract.get("measured_on")
-    header, rows = read_records(out_dir / str(measured)) if measured else (list(result.columns), [])
+    if result.spec.multi_table:  # measured_on: table -> file
+        from coverage_gen.report.html import render_html_multi
+
+        data = {t: read_records(out_dir / f) for t, f in dict(measured or {}).items()}  # type: ignore[call-overload]
+        page = render_html_multi(result.spec, data, contract)
+    else:
+        header, rows = read_records(out_dir / str(measured)) if measured else (list(result.columns), [])
+        page = render_html(result.spec, header, rows, contract)
     written = {
-        "html": write_text_atomic(out_dir / "report.html", render_html(result.spec, header, rows, contract)),
+        "html": write_text_atomic(out_dir / "report.html", page),
         "odcs": write_text_atomic(out_dir / "contract.odcs.yaml", render_odcs(result.spec, contract)),
         "contract_md": write_text_atomic(out_dir / "contract.md", render_markdown(contract)),
     }
@@ -264,6 +271,8 @@ def _generate_multi(
         raise UsageError(f"time limit must be positive, got {time_limit}")
     solved = solve_tables(spec, time_limit=time_limit)
     matrix = _multi_matrix(spec, solved)
+    if spec.provenance is not None:  # missing citations (issue 7)
+        matrix = dataclasses.replace(matrix, warnings=spec.provenance.warnings + matrix.warnings)
     batches = iter_batches(spec, solved.lowered, solved.arrays, linked=solved.linked,
                            seed=spec.seed, chunk_rows=MULTI_CHUNK_ROWS)
     result = GenerationResult(matrix, spec, matrix.header, matrix.rows, {}, {})
@@ -308,6 +317,7 @@ def _write_multi(result: GenerationResult, batches: object, out_dir: Path,
     report["records"] = sum(counts.values())
     text = json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     files["coverage"] = write_text_atomic(out_dir / "coverage.json", text)
+    files.update(write_contract(dataclasses.replace(result, report=report), out_dir, files))  # issue 7
     return files
 
 

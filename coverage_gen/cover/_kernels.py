@@ -40,7 +40,6 @@ class Tables(NamedTuple):
     fcl_ptr: np.ndarray  # int64[k + 1]
     fcl: np.ndarray  # int64[...]: clause ids per factor
     constrained: np.ndarray  # bool[k]: factor appears in some clause
-    fts_oth: np.ndarray  # int16[len(fts_set), t-1]: the other factors of each such t-set
 
 
 def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
@@ -70,9 +69,6 @@ def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
     np.cumsum([len(p) for p in per_factor], out=fcl_ptr[1:])
     fcl = np.array([c for p in per_factor for c in p], dtype=np.int64)
     constrained = np.array([len(p) > 0 for p in per_factor], dtype=np.bool_)
-    members = index.tsets[fts_set]  # [m, t]
-    keep = np.arange(t)[None, :] != fts_pos[:, None]
-    fts_oth = members[keep].reshape(len(fts_set), t - 1).astype(np.int16)
     return Tables(
         index.levels.astype(np.int64),
         index.tsets.astype(np.int64),
@@ -87,7 +83,6 @@ def build_tables(problem: CoverageProblem, index: TupleIndex) -> Tables:
         fcl_ptr,
         fcl,
         constrained,
-        fts_oth,
     )
 
 
@@ -312,17 +307,7 @@ def score_values(
     t = tb.tsets.shape[1]
     for v in range(tb.levels[f]):
         newcov[v] = 0
-    q = t - 1
     for m in range(tb.fts_ptr[f], tb.fts_ptr[f + 1]):
-        # the other factors, read from a contiguous per-factor list: most t-sets are
-        # skipped (a free factor, or nothing uncovered) without touching t-set tables
-        free = False
-        for j in range(q):
-            if row[tb.fts_oth[m, j]] < 0:
-                free = True
-                break
-        if free:
-            continue
         s = tb.fts_set[m]
         if tset_unc[s] == 0:
             continue
@@ -484,7 +469,7 @@ ST_BEST = 3  # rows of the best complete array seen
 ST_LAST = 4  # step of the last improvement
 ST_WORK = 5  # abstract work done so far (t-set visits, row scans): the deterministic clock
 ST_SIZE = 6
-STEP_WORK = 40  # fixed work charged per repair step (sampling, tabu, bookkeeping)
+STEP_WORK = 400  # fixed work charged per repair step (sampling, tabu, bookkeeping)
 
 
 @njit(cache=True, inline="always")

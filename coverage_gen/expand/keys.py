@@ -67,7 +67,8 @@ def key_values(shape: Shape, table: str, seed: int, rows: np.ndarray) -> list[st
 
 
 def _template_keys(compiled: CompiledTemplate, rows: np.ndarray) -> list[str]:
-    return render_seq(compiled, (rows + compiled.start).tolist())
+    values: list[str] = render_seq(compiled, rows + compiled.start).tolist()
+    return values
 
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)

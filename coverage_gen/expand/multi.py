@@ -34,7 +34,12 @@ from coverage_gen.cover.result import CoveringArray
 from coverage_gen.errors import Diagnostic, InfeasibleSpecError, Location, SpecError
 from coverage_gen.expand import keys as K
 from coverage_gen.expand.schema import ColumnSchema, ForeignKey, TableSchema
-from coverage_gen.expand.values import compile_template, render_template, sample_field
+from coverage_gen.expand.values import (
+    compile_template,
+    render_template_array,
+    sample_field_array,
+    text_array,
+)
 from coverage_gen.spec.model import (
     Categorical,
     CombinatorialModel,
@@ -371,14 +376,14 @@ def iter_batches(
         plan = plans[name]
         ctx = _Ctx(spec, tables, plans, kept, kinds, lowered_by_table.get(name),
                    arrays_by_table.get(name))
-        store = {c: [] for c in needed.get(name, ())}  # type: dict[str, list[object]]
+        store: dict[str, list[Column]] = {c: [] for c in needed.get(name, ())}
         pending: dict[str, list[Column]] = {}
         count = 0
         for b, lo in enumerate(range(0, plan.n, K.BLOCK)):
             hi = min(plan.n, lo + K.BLOCK)
             block = ctx.block(plan, b, lo, hi)
             for c in store:
-                store[c].extend(_as_list(block[c]))
+                store[c].append(block[c])
             for c, values in block.items():
                 pending.setdefault(c, []).append(values)
             count += hi - lo
@@ -387,7 +392,7 @@ def iter_batches(
                 count -= chunk_rows
         if count or plan.n == 0:
             yield name, _take(pending, count, tables[name])
-        kept[name] = {c: np.array(v, dtype=object) for c, v in store.items()}
+        kept[name] = {c: _keep(parts) for c, parts in store.items()}
 
 
 def _needed_columns(spec: Spec) -> dict[str, set[str]]:
@@ -407,6 +412,19 @@ def _needed_columns(spec: Spec) -> dict[str, set[str]]:
     return out
 
 
+def _keep(parts: list[Column]) -> np.ndarray:
+    """A parent column children read: one compact numpy array (text or int64) when no
+    value is NULL, else an object array."""
+    if all(isinstance(p, np.ndarray) and p.dtype.kind in "iU" for p in parts):
+        kinds = {p.dtype.kind for p in parts}  # type: ignore[union-attr]
+        if len(kinds) <= 1:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=object)  # type: ignore[arg-type]
+    values = list(itertools.chain.from_iterable(_as_list(p) for p in parts))
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 def _as_list(values: Column) -> list[object]:
     return values.tolist() if isinstance(values, np.ndarray) else list(values)
 
@@ -419,8 +437,11 @@ def _take(pending: dict[str, list[Column]], n: int, table: Table) -> dict[str, C
             joined = np.concatenate(parts) if len(parts) > 1 else parts[0]
             out[c], rest = joined[:n], joined[n:]
             pending[c] = [rest] if len(rest) else []
+            if out[c].dtype.kind in "UO":  # text columns are lists (expand/schema.py)
+                out[c] = out[c].tolist()
         else:
-            flat = parts[0] if len(parts) == 1 else list(itertools.chain.from_iterable(parts))
+            flat = parts[0] if len(parts) == 1 else list(itertools.chain.from_iterable(
+                p.tolist() if isinstance(p, np.ndarray) else p for p in parts))
             if len(flat) > n:
                 out[c], pending[c] = flat[:n], [flat[n:]]
             else:
@@ -459,7 +480,7 @@ class _Ctx:
             elif isinstance(shape, SplitOf):
                 cols[f.name] = self._split(table, f, shape, plan, lo, hi)
             elif not isinstance(shape, (Categorical, Template, Derive)):
-                cols[f.name] = sample_field(shape, m, rng_for(seed, table.name, f.name, b))
+                cols[f.name] = sample_field_array(shape, m, rng_for(seed, table.name, f.name, b))
         for f in table.fields:
             if isinstance(f.shape, Derive):
                 cols[f.name] = self._derive(table, f, plan, cols, lo, hi)
@@ -467,11 +488,12 @@ class _Ctx:
             if isinstance(f.shape, Template) and not f.key:
                 compiled = compile_template(f.shape.pattern, start=f.shape.start + lo, loc=f.loc)
                 texts = {k: _texts(cols[k]) for k in compiled.names if k in cols}
-                cols[f.name] = render_template(compiled, texts, m, loc=f.loc)
+                cols[f.name] = render_template_array(compiled, texts, m, loc=f.loc)
         return {f.name: self._typed(table.name, f, cols[f.name]) for f in table.fields}
 
     def _typed(self, table: str, f: FieldSpec, values: Column) -> Column:
-        if self.kinds[table][f.name] != "integer" or isinstance(values, np.ndarray):
+        if self.kinds[table][f.name] != "integer" or (
+                isinstance(values, np.ndarray) and values.dtype.kind == "i"):
             return values
         ints = [None if v is None else int(v) for v in _as_list(values)]
         if any(v is None for v in ints):
@@ -490,11 +512,11 @@ class _Ctx:
         extra = hi - lo - len(take)
         if extra:
             rng = rng_for(self.spec.seed, table.name, "extra-rows", b)
-            oracle = RowOracle(low.problem)
             if not low.problem.clauses:
                 levels = np.asarray(low.problem.levels, dtype=np.int64)
                 rows[len(take):] = rng.integers(0, levels, size=(extra, k))
             else:
+                oracle = RowOracle(low.problem)
                 empty = np.full(k, -1, dtype=np.int64)
                 for r in range(len(take), hi - lo):
                     done = oracle.complete(empty.copy(), rng)
@@ -502,8 +524,7 @@ class _Ctx:
                     rows[r] = done
         out: dict[str, Column] = {}
         for j, name in enumerate(low.names.factor_names):
-            vocab = np.asarray(low.names.values[j], dtype=object)
-            out[name] = vocab[rows[:, j]].tolist()
+            out[name] = text_array(low.names.values[j])[rows[:, j]]
         return out
 
     def _fk(self, ref: Reference, idx: np.ndarray) -> Column:
@@ -609,14 +630,19 @@ def _field_values(ref: DField, ctx: _Ctx, table: Table, plan: _Plan, cols: dict[
 
 def _lookup(src: np.ndarray, idx: np.ndarray) -> list[object]:
     """``src[i]`` per parent row number ``i`` (``None`` for -1), as a list."""
-    if not len(idx) or idx.min() >= 0:
-        values: list[object] = src[idx].tolist()
-        return values
-    return [None if i < 0 else src[i] for i in idx.tolist()]
+    if not len(src):
+        return [None] * len(idx)
+    values: list[object] = src[np.maximum(idx, 0)].tolist()
+    if len(idx) and idx.min() < 0:
+        for i in np.flatnonzero(idx < 0).tolist():
+            values[i] = None
+    return values
 
 
-def _texts(values: Column) -> list[str]:
+def _texts(values: Column) -> list[str] | np.ndarray:
     """A column as template text (``None`` -> empty)."""
     if isinstance(values, np.ndarray):
-        return list(map(str, values.tolist()))
+        if values.dtype.kind in "iU":
+            return values.astype(str)
+        values = values.tolist()
     return ["" if x is None else str(x) for x in values]

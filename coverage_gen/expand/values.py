@@ -176,7 +176,7 @@ def fixed_text_array(units: np.ndarray | Sequence[int], places: int) -> np.ndarr
     if not isinstance(units, np.ndarray) or units.dtype != np.int64 or places > 18 or (
             len(units) and units.min() == np.iinfo(np.int64).min):
         return text_array(fixed_text(units, places))
-    if places == 0:
+    if places == 0 or not len(units):  # (numpy's zfill fails on empty arrays)
         return units.astype(str)
     q, r = np.divmod(np.abs(units), np.int64(10) ** places)
     if places <= 3:
@@ -428,12 +428,65 @@ def render_template(
     for name in compiled.names - {SEQ}:
         if name not in columns:
             raise _template_error(compiled.pattern, loc, f"unknown field {name!r}")
-    return _render(compiled, columns, range(compiled.start, compiled.start + n), n, loc)
+    values: list[str] = render_template_array(compiled, columns, n, loc=loc).tolist()
+    return values
 
 
-def render_seq(compiled: CompiledTemplate, seqs: Sequence[int]) -> list[str]:
+def render_template_array(
+    compiled: CompiledTemplate, columns: Mapping[str, Sequence[str] | np.ndarray], n: int, *,
+    loc: Location = Location(),
+) -> np.ndarray:
+    """``render_template`` as a numpy text array, built with numpy string operations."""
+    for name in compiled.names - {SEQ}:
+        if name not in columns:
+            raise _template_error(compiled.pattern, loc, f"unknown field {name!r}")
+    seqs = np.arange(compiled.start, compiled.start + n, dtype=np.int64)
+    return _render_array(compiled, columns, seqs, n, loc)
+
+
+def render_seq(compiled: CompiledTemplate, seqs: Sequence[int] | np.ndarray) -> np.ndarray:
     """A template that reads only ``{seq}`` for each number in ``seqs`` (keys)."""
-    return _render(compiled, {}, seqs, len(seqs), Location())
+    seqs = np.asarray(seqs, dtype=np.int64)
+    return _render_array(compiled, {}, seqs, len(seqs), Location())
+
+
+def _render_array(compiled: CompiledTemplate, columns: Mapping[str, Sequence[str] | np.ndarray],
+                  seqs: np.ndarray, n: int, loc: Location) -> np.ndarray:
+    out: np.ndarray = np.full(n, "", dtype="U1")
+    for p in compiled.parts:
+        if isinstance(p, str):
+            piece: np.ndarray | str = p
+        elif p.name == SEQ:
+            piece = _pad(seqs.astype(str), p, numeric=p.kind != "s")
+        else:
+            piece = _slot_array(p, columns[p.name], n, loc)
+            if piece.dtype.kind != "U":  # a text numpy cannot hold: format per record
+                return text_array(_render(compiled, columns, seqs.tolist(), n, loc))
+        out = np.strings.add(out, piece)
+    return out
+
+
+def _pad(texts: np.ndarray, slot: _Slot, *, numeric: bool) -> np.ndarray:
+    """``_format_slot`` padding on texts (integers already as digits with their sign)."""
+    if not slot.width or not len(texts):
+        return texts
+    if not numeric:
+        return np.strings.ljust(texts, slot.width)
+    if slot.zero:
+        return np.strings.zfill(texts, slot.width)
+    return np.strings.rjust(texts, slot.width)
+
+
+def _slot_array(slot: _Slot, values: Sequence[str] | np.ndarray, n: int, loc: Location) -> np.ndarray:
+    if len(values) < n:
+        raise IndexError(f"template slot {slot.name!r}: {len(values)} values for {n} records")
+    values = values[:n]
+    if slot.kind == "s" or (slot.kind == "" and not slot.zero):
+        if isinstance(values, np.ndarray) and values.dtype.kind == "U":
+            return _pad(values, slot, numeric=False)
+        if all(type(v) is str for v in values):
+            return _pad(text_array(values), slot, numeric=False)  # type: ignore[arg-type]
+    return text_array([_format_slot(slot, v, loc) for v in values])  # type: ignore[arg-type]
 
 
 def _render(compiled: CompiledTemplate, columns: Mapping[str, Sequence[str]],

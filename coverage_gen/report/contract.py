@@ -20,14 +20,22 @@ from pathlib import Path
 
 from coverage_gen.spec.model import (
     Categorical,
+    Copy,
+    CountSpec,
     DateRange,
     DecimalRange,
+    Derive,
     FieldSpec,
     Frequency,
     IntegerRange,
+    IntSequence,
     LogNormal,
+    Reference,
     Spec,
+    SplitOf,
+    Table,
     Template,
+    Uuid,
 )
 from coverage_gen.spec.provenance import Provenance, Source
 from coverage_gen.verify.checker import CheckResult, check_rows
@@ -53,8 +61,11 @@ def build_contract(
     """The contract for ``files`` (name -> path) written from ``spec`` into ``out_dir``.
 
     Rule violations, coverage and leakage are measured on the first data file (csv, tsv or
-    jsonl) as written, by the independent checker.
+    jsonl) as written, by the independent checker. A multi-table spec gets the contract of
+    :func:`build_multi_contract`.
     """
+    if spec.multi_table:
+        return build_multi_contract(spec, coverage, files, out_dir=out_dir)
     data = _first_data_file(files)
     header, rows = read_records(data) if data is not None else ([], [])
     check = _check(spec, header, rows)
@@ -214,7 +225,52 @@ def describe_shape(f: FieldSpec, strength: int) -> tuple[str, str]:
     if isinstance(s, Frequency):
         table = ", ".join(f"{v}: {w:g}" for v, w in zip(s.values, s.weights))
         return f"frequency table {{{table}}}", "drawn per record by weight (seeded)"
+    if isinstance(s, Reference):
+        return f"reference to {s.table}.{s.field}", _reference_words(s)
+    if isinstance(s, Copy):
+        return (f"copy of {s.via}.{s.field}",
+                f"copied from the {s.field} of the parent row that {s.via} references")  # fmt: skip
+    if isinstance(s, Derive):
+        places = "" if s.places is None else f", rounded to {s.places} places"
+        return f"derived: {s.text}", f"computed per record from its own and its parents' fields{places}"
+    if isinstance(s, SplitOf):
+        return (f"split of {s.via}.{s.field} (max share {s.max_share})",
+                f"random shares (seeded): the children of one parent sum to at most {s.max_share} "
+                f"x the parent's {s.field}")  # fmt: skip
+    if isinstance(s, Uuid):
+        return "uuid", "derived from seed, table and row number (unique)"
+    if isinstance(s, IntSequence):
+        return f"sequence from {s.start}", "start, start + 1, ... one per record (unique)"
     return type(s).__name__, "per record"
+
+
+def describe_count(count: CountSpec) -> str:
+    """A ``per_parent`` count in words."""
+    p = [f"{x:g}" for x in count.params]
+    if count.kind == "fixed":
+        return f"exactly {p[0]}"
+    if count.kind == "range":
+        return f"uniform {p[0]}..{p[1]}"
+    if count.kind == "poisson":
+        return f"Poisson(mean {p[0]})"
+    if count.kind == "zipf":
+        return f"Zipf(a = {p[0]}) up to {p[1]}"
+    table = ", ".join(f"{c}: {w:g}" for c, w in zip(count.counts, count.weights))
+    return f"frequency {{{table}}}"
+
+
+def _reference_words(ref: Reference) -> str:
+    if ref.depth is not None:
+        how = f"self-reference: chains at most {ref.depth} deep, the top rows empty"
+    elif ref.per_parent is not None:
+        how = f"each {ref.table} row gets {describe_count(ref.per_parent)} children (seeded)"
+    elif ref.power_law is not None:
+        how = f"each row picks a {ref.table} row, power-law weight {ref.power_law:g} (seeded)"
+    else:
+        how = f"each row picks a {ref.table} row uniformly (seeded)"
+    if ref.optional:
+        how += f"; {ref.optional:.0%} left empty"
+    return how + "; every value is an existing key"
 
 
 def _field_row(spec: Spec, f: FieldSpec, prov: Provenance) -> dict[str, object]:
@@ -314,6 +370,8 @@ def _leakage(spec: Spec, prov: Provenance, header: Sequence[str], rows: list[lis
 def render_markdown(contract: Mapping[str, object]) -> str:
     """``contract.md``: the same content as ``contract.json``, for people."""
     c: dict = dict(contract)  # type: ignore[type-arg]
+    if c.get("multi_table"):
+        return _markdown_multi(c)
     ident, cov = c["identity"], c["coverage"]
     name = ident["spec"]["name"] or "spec"
     lines = [f"# Data contract: {name}", ""]
@@ -393,3 +451,271 @@ def _md_certificate(cov: dict) -> list[str]:  # type: ignore[type-arg]
 
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+# --------------------------------------------------------------------------- multi-table
+def build_multi_contract(
+    spec: Spec,
+    coverage: Mapping[str, object],
+    files: Mapping[str, Path],
+    *,
+    out_dir: Path,
+) -> dict[str, object]:
+    """The contract of a multi-table run: identity with every file per table, provenance per
+    table and field, a coverage certificate per table and across the ``coverage.across``
+    chain, rules per table, keys (unique, references resolving) and leakage, each measured on
+    the first data format written (csv, tsv or jsonl) by the independent checker."""
+    from coverage_gen.verify.contract import check_across, check_table, measure_keys
+
+    prov = spec.provenance or Provenance()
+    names = {t.name for t in spec.tables}
+    outputs, seen = [], set()
+    for path in files.values():
+        if Path(path).resolve() in seen:  # a database format holds every table in one file
+            continue
+        seen.add(Path(path).resolve())
+        entry = describe_output("", Path(path), out_dir, spec)
+        stem = Path(path).stem
+        if entry["rows"] is not None and stem in names:
+            entry["table"] = stem
+        else:
+            entry.pop("table", None)
+        outputs.append(entry)
+    measured_on = _measured_files(outputs, names)
+    data = {t: read_records(out_dir / f) for t, f in measured_on.items()}
+    keys = measure_keys(spec, data)
+    engine = coverage.get("tables", {})
+    assert isinstance(engine, dict)
+    tables: dict[str, object] = {}
+    rules: list[dict[str, object]] = []
+    for table in spec.tables:
+        header, rows = data.get(table.name, ([], []))
+        check = check_table(spec, table, header, rows) if table.name in data else None
+        own = engine.get(table.name)
+        cert = None
+        if isinstance(own, dict):
+            cert = _certificate({**own, "records": len(rows)}, check)
+        table_rules = [{"table": table.name, **r} for r in _table_rules(table, prov, check)]
+        rules += table_rules
+        tables[table.name] = {
+            "file": measured_on.get(table.name),
+            "rows": len(rows) if table.name in data else None,
+            "coverage": cert,
+            "rules": table_rules,
+            "keys": {
+                "primary": [k.to_dict() for k in keys if k.table == table.name and k.kind == "primary"],
+                "foreign": [k.to_dict() for k in keys if k.table == table.name and k.kind == "foreign"],
+            },
+        }
+    return {
+        "contract_version": CONTRACT_VERSION,
+        "multi_table": True,
+        "identity": {**_identity(spec), "tables": [t.name for t in spec.tables]},
+        "outputs": outputs,
+        "purpose": _purpose(prov),
+        "limits": {"declared": list(prov.contract.not_appropriate_for) if prov.contract else [],
+                   "known": _multi_limits(spec, prov)},  # fmt: skip
+        "sources": [_source(s) for s in prov.sources],
+        "provenance": [_field_row_in(spec, t, f, prov) for t in spec.tables for f in t.fields],
+        "keys": {t.name: list(key_fields(t)) for t in spec.tables},
+        "coverage": {
+            "across": _across_certificate(spec, coverage, check_across(spec, data) if data else None),
+            "tables": {t: v["coverage"] for t, v in tables.items()},  # type: ignore[index]
+        },
+        "tables": tables,
+        "rules": rules,
+        "leakage": _multi_leakage(spec, prov, data),
+        "measured_on": measured_on,
+        "warnings": [str(w) for w in prov.warnings],
+        "spec_text": _spec_text(spec),
+    }
+
+
+def _measured_files(outputs: Sequence[Mapping[str, object]], names: set[str]) -> dict[str, str]:
+    """table -> the file of the first data format that has every table."""
+    for fmt in ("csv", "tsv", "jsonl"):
+        found = {str(o["table"]): str(o["file"]) for o in outputs if o.get("format") == fmt and o.get("table")}
+        if found and set(found) == names:
+            return found
+    return {}
+
+
+def _field_row_in(spec: Spec, table: Table, f: FieldSpec, prov: Provenance) -> dict[str, object]:
+    strength = max(1, min(spec.strength, len(table.categorical_fields())))
+    view = spec.__class__(tables=(table,), strength=strength, seed=spec.seed, source=spec.source)
+    row = _field_row(view, f, prov)
+    return {"table": table.name, **row, "key": f.key}
+
+
+def _table_rules(table: Table, prov: Provenance, check: CheckResult | None) -> list[dict[str, object]]:
+    view = Spec(tables=(table,))
+    return _rules(view, prov, check)
+
+
+def _across_certificate(spec: Spec, coverage: Mapping[str, object], check: CheckResult | None) -> dict[str, object] | None:
+    if not spec.across:
+        return None
+    from coverage_gen.verify.contract import across_chain
+
+    tuples = coverage.get("tuples", {})
+    bound = coverage.get("lower_bound", {})
+    assert isinstance(tuples, dict) and isinstance(bound, dict)
+    return {
+        "fields": [f"{t}.{f}" for t, f in spec.across],
+        "chain": [t for t, _, _ in across_chain(spec)],
+        "strength": check.strength if check else coverage.get("strength"),
+        # measured: the independent checker over records joined up the chain by key
+        "feasible": check.feasible_tuples if check else None,
+        "covered": check.covered_tuples if check else None,
+        "missing": check.missing_count if check else None,
+        "excluded": check.excluded_tuples if check else None,
+        "joined_records": check.rows if check else None,
+        "engine": {
+            "feasible_tuples": tuples.get("required"),
+            "covered": tuples.get("covered"),
+            "excluded": tuples.get("excluded"),
+            "rows": coverage.get("rows"),
+            "lower_bound": bound.get("value"),
+            "lower_bound_reason": bound.get("reason"),
+            "optimal": coverage.get("optimal"),
+            "proof": coverage.get("proof"),
+            "status": coverage.get("status"),
+            "gap": coverage.get("gap"),
+        },
+    }
+
+
+def _multi_limits(spec: Spec, prov: Provenance) -> list[str]:
+    out = []
+    for table in spec.tables:
+        for f in table.fields:
+            name = f"{table.name}.{f.name}"
+            if isinstance(f.shape, _DISTRIBUTIONS):
+                out.append(_distribution_limit(name, prov.field_source(table.name, f.name)))
+            elif isinstance(f.shape, Reference) and (f.shape.per_parent or f.shape.power_law):
+                source = prov.field_source(table.name, f.name)
+                cited = f" ({source.kind}, {source.who})" if source else " (no source cited: a guess)"
+                out.append(f"children per parent along {name} follow the declared count{cited}; "
+                           f"do not use them to estimate volumes")  # fmt: skip
+    out.append(REALISM_LIMIT)
+    out.append(f"within each table only combinations of up to {spec.strength} categorical values "
+               "are guaranteed; higher-order interactions may be missing")  # fmt: skip
+    if spec.across:
+        fields = ", ".join(f"{t}.{f}" for t, f in spec.across)
+        out.append(f"across tables only the coverage.across fields ({fields}) are combined at "
+                   f"strength {min(spec.strength, len(spec.across))} along the parent chain; "
+                   "other cross-table combinations are not guaranteed")  # fmt: skip
+    else:
+        out.append("no coverage.across: no combination of values from different tables is guaranteed")
+    derived = [f"{t.name}.{f.name}" for t in spec.tables for f in t.fields if isinstance(f.shape, (Copy, Derive, SplitOf))]
+    if derived:
+        out.append(f"copied, derived and split fields ({', '.join(derived)}) are computed mechanically "
+                   "from their parents: they are consistent, not realistic")  # fmt: skip
+    ids = [f"{t.name}.{f.name}" for t in spec.tables for f in t.fields
+           if isinstance(f.shape, (Template, Uuid, IntSequence))]  # fmt: skip
+    if ids:
+        out.append(f"identifiers and names ({', '.join(ids)}) are synthetic; they match no real record")
+    return out
+
+
+def _multi_leakage(spec: Spec, prov: Provenance, data: Mapping[str, tuple[list[str], list[list[str]]]]) -> dict[str, object] | None:
+    if not prov.sample:
+        return None
+    from coverage_gen.verify.contract import table_view
+
+    base = Path(spec.source).parent if spec.source else Path(".")
+    path = (base / prov.sample).resolve()
+    if not path.is_file():
+        return {"sample": prov.sample, "sample_path": str(path), "ok": None,
+                "detail": f"sample {path} not found: leakage not checked"}  # fmt: skip
+    from coverage_gen.infer.leakage import check_leakage
+
+    per_table, details, ok = {}, [], True
+    for table in spec.tables:
+        if table.name not in data:
+            continue
+        report = check_leakage(path, table_view(spec, table), *data[table.name])
+        ok = ok and report.ok
+        per_table[table.name] = {
+            "ok": report.ok,
+            "protected_columns": list(report.protected_columns),
+            "compared_fields": list(report.compared_fields),
+            "value_leaks": len(report.value_leaks),
+            "record_leaks": len(report.record_leaks),
+        }
+        details.append(f"[{table.name}] {report.render()}")
+    return {"sample": prov.sample, "sample_path": str(path), "ok": ok, "tables": per_table,
+            "detail": "\n".join(details)}  # fmt: skip
+
+
+def _markdown_multi(c: dict) -> str:  # type: ignore[type-arg]
+    ident = c["identity"]
+    name = ident["spec"]["name"] or "spec"
+    lines = [f"# Data contract: {name} ({len(ident['tables'])} linked tables)", ""]
+    lines += _md_purpose(c["purpose"], c["limits"])
+    lines += ["## Identity", "",
+              f"- spec: `{ident['spec']['path']}` sha256 `{ident['spec']['sha256']}`",
+              f"- seed {ident['seed']}, strength {ident['strength']}; tables {', '.join(ident['tables'])}",
+              f"- tool: coverage-gen {ident['tool']['version']}, Python {ident['python']}; "
+              + ", ".join(f"{k} {v}" for k, v in ident["dependencies"].items() if v), "",
+              "| file | table | rows | sha256 |", "|---|---|---|---|"]  # fmt: skip
+    lines += [f"| {o['file']} | {o.get('table') or ''} | {'' if o['rows'] is None else o['rows']} | `{o['sha256']}` |"
+              for o in c["outputs"]]  # fmt: skip
+    lines += ["", "## Provenance", "", "| table | field | shape | generated | source | kind | who | confidence |",
+              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for p in c["provenance"]:
+        cells = [p["table"], p["field"] + (" (key)" if p.get("key") else ""), p["shape"], p["generated"],
+                 p["source"] or "**none**", p["source_kind"] or "", p["source_who"] or "", p["confidence"] or ""]  # fmt: skip
+        lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+    if c["sources"]:
+        lines += ["", "Sources:", ""]
+        lines += [f"- `{s['id']}`: {s['kind']}, {s['who']}, {s['when'] or 'undated'}, "
+                  f"confidence {s['confidence'] or 'unstated'}" + (f"; {s['note']}" if s["note"] else "")
+                  for s in c["sources"]]  # fmt: skip
+    across = c["coverage"]["across"]
+    lines += ["", "## Coverage certificate across tables", ""]
+    if across is None:
+        lines.append("No `coverage.across` in the spec: no cross-table combination is guaranteed.")
+    else:
+        eng = across["engine"]
+        lines += [
+            f"- fields: {', '.join(across['fields'])} along {' -> '.join(across['chain'])}",
+            f"- strength t = {across['strength']}",
+            f"- measured over {across['joined_records']} records joined up the chain by key: "
+            f"{across['covered']}/{across['feasible']} feasible tuples covered, {across['missing']} missing, "
+            f"{across['excluded']} excluded by the tables' rules",
+            f"- engine: {eng['covered']}/{eng['feasible_tuples']} in {eng['rows']} linked rows; lower bound "
+            f"{eng['lower_bound']} ({eng['lower_bound_reason']}); {eng['status']}"
+            + (f", {eng['proof']}" if eng.get("proof") else ""),
+        ]  # fmt: skip
+    for table, t in c["tables"].items():
+        lines += ["", f"## Table {table}", "", f"- file `{t['file']}`: {t['rows']} rows"]
+        if t["coverage"]:
+            lines += _md_certificate(t["coverage"])
+        else:
+            lines.append("- no categorical field: nothing to cover")
+        for k in t["keys"]["primary"]:
+            lines.append(f"- key `{k['column']}`: {'unique' if k['ok'] else 'NOT unique'} "
+                         f"({k['duplicates']} duplicates, measured)")  # fmt: skip
+        for k in t["keys"]["foreign"]:
+            lines.append(f"- reference `{k['column']}` -> `{k['parent']}.{k['parent_key']}`: "
+                         f"{k['unresolved']} unresolved, {k['nulls']} empty (measured)")  # fmt: skip
+        if t["rules"]:
+            lines += ["", "| # | rule | line | source | enforced | violations (measured) |", "|---|---|---|---|---|---|"]
+            for i, r in enumerate(t["rules"], start=1):
+                cells = [str(i), f"`{r['rule']}`", str(r["line"] or ""), r["source"] or "**none**", r["enforced"],
+                         "not measured" if r["violations"] is None else str(r["violations"])]  # fmt: skip
+                lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+    files = ", ".join(f"`{f}`" for f in c["measured_on"].values())
+    lines += ["", f"Keys, rules and coverage were measured on {files} by the independent checker "
+              "(it shares no code with the engine).", "", "## Leakage", ""]  # fmt: skip
+    leak = c["leakage"]
+    if leak is None:
+        lines.append("No sample was used (no `sample:` in the spec): nothing to leak.")
+    else:
+        lines += [f"Sample `{leak['sample']}`: " + {True: "no leak found", False: "LEAK FOUND",
+                  None: "not checked"}[leak["ok"]] + ".", "", "```", str(leak["detail"]), "```"]  # fmt: skip
+    if c["warnings"]:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in c["warnings"]]
+    lines += ["", "Re-check: `coverage-gen verify <this folder>`.", ""]
+    return "\n".join(lines)

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from coverage_gen.spec.model import DecimalRange, IntegerRange, LogNormal, Spec
 from coverage_gen.verify.checker import check_rows
 
-__all__ = ["MATPLOTLIB_HINT", "growth_curves", "have_matplotlib", "render_html"]
+__all__ = ["MATPLOTLIB_HINT", "growth_curves", "have_matplotlib", "render_html", "render_html_multi"]
 
 MAX_T = 3
 MATPLOTLIB_HINT = "charts need matplotlib: pip install 'coverage-gen[report]'"
@@ -211,3 +211,73 @@ def _table(head: list[str], rows: list[list[object]], title: str) -> str:
     out = [f"<h2>{e(title)}</h2><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>"]
     out += ["<tr>" + "".join(f"<td>{e('' if v is None else str(v))}</td>" for v in r) + "</tr>" for r in rows]
     return "".join(out) + "</table>"
+
+
+# --------------------------------------------------------------------------- multi-table
+def render_html_multi(spec: Spec, data: Mapping[str, tuple[list[str], list[list[str]]]],
+                      contract: Mapping[str, object]) -> str:
+    """The page of a multi-table contract: the cross-table certificate, then per table its
+    certificate, coverage growth, marginals, keys and rules; ``data`` is table -> (header, rows)
+    of the measured files."""
+    import dataclasses
+
+    e = html.escape
+    c: dict = dict(contract)  # type: ignore[type-arg]
+    name = c["identity"]["spec"]["name"] or "spec"
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Data contract: {e(name)}</title>",
+             f"<style>{_STYLE}</style></head><body>",
+             f"<h1>Data contract: {e(name)} ({len(c['tables'])} linked tables)</h1>"]  # fmt: skip
+    purpose = c["purpose"]
+    if purpose.get("declared"):
+        parts.append(f"<p>{e(purpose['purpose'])}</p><ul>")
+        parts += [f"<li>appropriate for: {e(x)}</li>" for x in purpose["appropriate_for"]]
+        parts += [f"<li><b>not</b> appropriate for: {e(x)}</li>" for x in purpose["not_appropriate_for"]]
+        parts.append("</ul>")
+    parts.append("<h2>Limits the tool knows</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in c["limits"]["known"]) + "</ul>")
+    across = c["coverage"]["across"]
+    if across is not None:
+        eng = across["engine"]
+        parts.append(_table(["", ""], [
+            ["fields", ", ".join(across["fields"])], ["chain", " -> ".join(across["chain"])],
+            ["strength", across["strength"]], ["feasible tuples (measured)", across["feasible"]],
+            ["covered (measured)", across["covered"]], ["missing (measured)", across["missing"]],
+            ["excluded by rules", across["excluded"]], ["joined records", across["joined_records"]],
+            ["linked rows (engine)", eng["rows"]], ["lower bound", f"{eng['lower_bound']} ({eng['lower_bound_reason']})"],
+            ["status", eng["status"]],
+        ], "Coverage certificate across tables"))  # fmt: skip
+    charts = have_matplotlib()
+    if not charts:
+        parts.append(f"<p class='note' id='no-charts'>{e(MATPLOTLIB_HINT)}</p>")
+    tables = {t.name: t for t in spec.tables}
+    for tname, t in c["tables"].items():
+        parts.append(f"<h2 id='table-{e(tname)}'>Table {e(tname)}</h2><p>{e(str(t['file']))}: {t['rows']} rows</p>")
+        if t["coverage"]:
+            parts += _certificate_html(t["coverage"])
+        header, rows = data.get(tname, ([], []))
+        table = tables[tname]
+        strength = max(1, min(spec.strength, len(table.categorical_fields())))
+        view = dataclasses.replace(spec, tables=(table,), multi_table=False, across=(), strength=strength)
+        curves = growth_curves(view, header, rows) if table.categorical_fields() else {}
+        if charts:
+            if curves:
+                parts.append(f"<img class='growth' alt='coverage growth of {e(tname)}' "
+                             f"src='data:image/png;base64,{_growth_png(curves, strength)}'>")  # fmt: skip
+            for field, shape, values in _numeric_columns(view, header, rows):
+                png = _marginal_png(f"{tname}.{field}", shape, values)
+                parts.append(f"<img class='marginal' alt='marginal of {e(tname)}.{e(field)}' src='data:image/png;base64,{png}'>")
+        if curves:
+            parts.append(_growth_table(curves))
+        keys = [[k["column"], "unique", "", k["duplicates"]] for k in t["keys"]["primary"]]
+        keys += [[k["column"], "references", f"{k['parent']}.{k['parent_key']}", k["unresolved"]]
+                 for k in t["keys"]["foreign"]]  # fmt: skip
+        parts.append(_table(["column", "kind", "parent", "problems (measured)"], keys, f"Keys of {tname}"))
+        parts.append(_table(["rule", "line", "source", "enforced", "violations"],
+                            [[r["rule"], r["line"], r["source"] or "none", r["enforced"], r["violations"]]
+                             for r in t["rules"]], f"Rules of {tname}"))  # fmt: skip
+    parts.append(_table(["table", "field", "shape", "generated", "source", "kind"],
+                        [[p["table"], p["field"], p["shape"], p["generated"], p["source"] or "none", p["source_kind"] or ""]
+                         for p in c["provenance"]], "Provenance"))  # fmt: skip
+    parts.append(_table(["file", "table", "rows", "sha256"],
+                        [[o["file"], o.get("table"), o["rows"], o["sha256"]] for o in c["outputs"]], "Files"))  # fmt: skip
+    parts.append("</body></html>\n")
+    return "\n".join(parts)

@@ -6,7 +6,8 @@ appropriate_for, ``limitations`` from not_appropriate_for plus the tool's known 
 ``schema`` (one object per table, one property per field with ``logicalType``,
 ``logicalTypeOptions``, ``required``, ``unique``, ``primaryKey`` and ``quality`` checks:
 ``invalidValues`` for vocabularies, ``rowCount`` for the table, ``text`` checks for rules),
-``team`` (owner and contacts), and ``customProperties`` for what ODCS has no slot for
+``team`` (owner and contacts), for multi-table specs one schema object per table with
+``relationships`` (``foreignKey``) on reference properties, and ``customProperties`` for what ODCS has no slot for
 (spec hash, seed, the coverage certificate, field sources).
 """
 
@@ -34,6 +35,8 @@ ODCS_API_VERSION = "v3.1.0"
 def odcs_document(spec: Spec, contract: Mapping[str, object]) -> dict[str, object]:
     """The ODCS document (a plain dict) for ``spec`` and its built ``contract``."""
     c: dict = dict(contract)  # type: ignore[type-arg]
+    if c.get("multi_table"):
+        return _multi_document(spec, c)
     ident = c["identity"]
     name = ident["spec"]["name"] or spec.table.name
     purpose = c["purpose"]
@@ -136,3 +139,71 @@ def _custom(c: dict) -> list[dict[str, object]]:  # type: ignore[type-arg]
         {"property": "coverageCertificate", "value": certificate},
         {"property": "reviewDate", "value": c["purpose"].get("review_date")},
     ]
+
+
+_KINDS = {"integer": "integer", "decimal": "number", "date": "date", "text": "string"}
+
+
+def _multi_document(spec: Spec, c: dict) -> dict[str, object]:  # type: ignore[type-arg]
+    from coverage_gen.spec.model import Reference
+    from coverage_gen.spec.multitable import column_kind
+
+    ident, purpose = c["identity"], c["purpose"]
+    name = ident["spec"]["name"] or "dataset"
+    by_table = {t.name: t for t in spec.tables}
+    schema = []
+    for table in spec.tables:
+        entry = c["tables"][table.name]
+        sources = {p["field"]: p for p in c["provenance"] if p["table"] == table.name}
+        keys = set(c["keys"].get(table.name, []))
+        props = []
+        for f in table.fields:
+            prop = _property(f, f.key, sources.get(f.name, {}))
+            if "logicalTypeOptions" not in prop and not isinstance(f.shape, Categorical):
+                prop["logicalType"] = _KINDS.get(column_kind(by_table, table.name, f.name), "string")
+            if f.name in keys and not f.key:
+                prop["unique"] = True
+            if isinstance(f.shape, Reference):
+                prop["required"] = not (f.shape.optional or f.shape.table == table.name)
+                prop["relationships"] = [{"type": "foreignKey", "to": f"{f.shape.table}.{f.shape.field}"}]
+            props.append(prop)
+        quality: list[dict[str, object]] = []
+        if entry["rows"] is not None:
+            quality.append({"type": "library", "metric": "rowCount", "mustBe": entry["rows"], "name": f"{table.name}_row_count"})
+        quality += [
+            {"type": "text", "name": f"{table.name}_rule_{i}", "dimension": "consistency",
+             "description": f"{r['rule']} ({r['enforced']}; violations measured: {r['violations']})"}
+            for i, r in enumerate(entry["rules"], start=1)
+        ]  # fmt: skip
+        schema.append({"name": table.name, "physicalName": table.name, "logicalType": "object",
+                       "physicalType": "table", "properties": props, "quality": quality})  # fmt: skip
+    across = c["coverage"]["across"]
+    certificates = {t: {k: v[k] for k in ("strength", "feasible_tuples", "covered", "excluded", "rows", "status") if k in v}
+                    for t, v in c["coverage"]["tables"].items() if v}  # fmt: skip
+    doc: dict[str, object] = {
+        "apiVersion": ODCS_API_VERSION,
+        "kind": "DataContract",
+        "id": f"{name}-{ident['spec']['sha256'][:12]}",
+        "name": name,
+        "version": "1.0.0",
+        "status": "active",
+        "description": {
+            "purpose": purpose.get("purpose") or spec.description or "synthetic test data",
+            "usage": "; ".join(purpose.get("appropriate_for", [])) or "testing",
+            "limitations": "; ".join([*c["limits"]["declared"], *c["limits"]["known"]]),
+        },
+        "schema": schema,
+        "customProperties": [
+            {"property": "generator", "value": f"coverage-gen {ident['tool']['version']}"},
+            {"property": "specSha256", "value": ident["spec"]["sha256"]},
+            {"property": "seed", "value": ident["seed"]},
+            {"property": "coverageCertificate", "value": certificates},
+            {"property": "coverageAcross", "value": None if across is None else
+             {k: across[k] for k in ("fields", "chain", "strength", "feasible", "covered", "missing")}},
+            {"property": "reviewDate", "value": purpose.get("review_date")},
+        ],  # fmt: skip
+    }
+    team = _team(purpose)
+    if team:
+        doc["team"] = team
+    return doc

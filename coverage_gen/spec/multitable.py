@@ -68,6 +68,7 @@ from coverage_gen.spec.model import (
     Template,
     Uuid,
 )
+from coverage_gen.spec.provenance import read_provenance
 from coverage_gen.spec.yamlsource import Node
 
 __all__ = ["MULTI_KEYS", "build_multi", "column_kind", "is_multi_table", "table_model"]
@@ -108,12 +109,14 @@ def is_multi_table(root: Node) -> bool:
 def build_multi(root: Node, file: str) -> Spec:
     report = _p._Report()
     spec = _spec(root, file, report)
+    provenance, problems = read_provenance(root)  # issue 7: sources, citations, contract
+    report.items.extend(problems)
     if spec is not None and not report.items:
         _validate(spec, report, _across_loc(root, file))
     if report.items:
         raise SpecError(_p._sorted(report.items))
     assert spec is not None
-    return spec
+    return dataclasses.replace(spec, provenance=provenance)
 
 
 # --------------------------------------------------------------------------- document
@@ -252,7 +255,7 @@ def _field(name: str, node: Node, report: _p._Report) -> FieldSpec | None:
         return None
     kind = multi[0]
     extras = FIELD_EXTRAS.get(kind, ())
-    _p._keys(rest, node, what, (kind, *extras, "description"), report)
+    _p._keys(rest, node, what, (kind, *extras, "description", "source"), report)
     description = _p._optional(rest, "description", lambda n: _p._text(n, f"{what}: description", report), "")
     shape = _MULTI_PARSERS[kind](rest, what, report)
     if shape is None or description is None:

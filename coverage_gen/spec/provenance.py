@@ -29,7 +29,7 @@ The format::
           - IF ...                            # a plain string rule cites nothing
 
 Every vocabulary (``values``), distribution (``integer``, ``decimal``, ``lognormal``, ``date``,
-``frequency``), cardinality (``rows``) and rule should cite a source: a missing citation is a
+``frequency``), cardinality (``rows``; a multi-table ``ref``) and rule should cite a source: a missing citation is a
 ``missing-source`` warning (an error under ``generate --strict``); a citation of an id that is
 not in ``sources:`` is an ``unknown-source`` error at its line.
 
@@ -75,6 +75,7 @@ CITED_SHAPES = {
     "lognormal": "distribution",
     "date": "distribution",
     "frequency": "distribution",
+    "ref": "cardinality",  # multi-table: children per parent (per_parent, weight, optional)
 }
 PROVENANCE_CODES = ("unknown-source", "missing-source", "bad-source")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -509,8 +509,13 @@ def check_rows(
     strength: int | None = None,
     max_missing: int = 50,
     submodels: Sequence[tuple[Sequence[str], int]] | None = None,
+    within: Sequence[str] | None = None,
 ) -> CheckResult:
     """Check ``rows`` (data rows, matched to factors by ``header`` name) against ``model``.
+
+    ``within`` (factor names): only t-tuples of these factors are required; the other
+    factors still take part in the rules and in deciding which tuples are feasible (the
+    cross-table check of multi-table specs: the ``coverage.across`` fields of joined rows).
 
     Mixed strength (PICT sub-models): ``submodels`` lists (factor names, strength); None
     reads ``model.submodels``. Then the required tuples are every t_M-tuple of each sub-model
@@ -522,6 +527,9 @@ def check_rows(
         raise UsageError(f"strength {t} is outside 1..{len(sem.names)} (the number of factors)")
     mixed = _mixed(sem, model, t, submodels)
     sets = _tuple_sets(len(sem.names), t, mixed)
+    if within is not None:
+        keep = {i for i, name in enumerate(sem.names) if sem.key(name) in {sem.key(n) for n in within}}
+        sets = [s for s in sets if keep.issuperset(s)]
     columns = _factor_columns(sem, header, model)
     rules = [c.expr for c in model.constraints]
     # also validates every rule's field names up front

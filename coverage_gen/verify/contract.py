@@ -9,6 +9,11 @@ independent checker and no engine code:
 * coverage: every feasible t-tuple still appears in each data file;
 * leakage: no sample value or row in the output (when the spec named a ``sample:``).
 
+Multi-table folders (one file per table and format) add, per format: ``references`` (every
+foreign key value names an existing parent key), rules and coverage per table (each table's
+categorical fields at the spec's strength, capped), and ``across``: every feasible t-tuple of
+the ``coverage.across`` fields in some record joined up the parent chain by key.
+
 The file helpers here (``sha256_file``, ``read_records``, ``count_rows``) are also used by
 ``report.contract`` when it writes the contract, so both sides count the same way.
 """
@@ -23,18 +28,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coverage_gen.errors import SpecError
-from coverage_gen.spec.model import Spec, Table, Template
+from coverage_gen.spec.model import CombinatorialModel, Spec, Table, Template
 from coverage_gen.verify.checker import CheckResult, check_rows, read_table
 
 __all__ = [
     "CONTRACT_FILE",
     "CONTRACT_VERSION",
     "ContractCheck",
+    "KeyResult",
+    "check_across",
     "check_folder",
+    "check_table",
     "count_rows",
+    "joined_records",
     "key_fields",
+    "measure_keys",
     "read_records",
     "sha256_file",
+    "table_view",
 ]
 
 CONTRACT_FILE = "contract.json"
@@ -136,7 +147,9 @@ def check_folder(out_dir: str | Path, *, max_listed: int = 20) -> ContractCheck:
     outputs = contract.get("outputs", [])
     checks += [_identity(folder, entry) for entry in outputs]
     spec = _spec(contract, checks)
-    if spec is not None:
+    if spec is not None and spec.multi_table:  # several linked tables: keys, references, across
+        checks += _check_multi(spec, contract, folder, outputs, max_listed)
+    elif spec is not None:
         data = [e for e in outputs if e.get("format") in DATA_FORMATS and (folder / e["file"]).is_file()]
         for entry in data:
             header, rows = read_records(folder / entry["file"])
@@ -242,19 +255,21 @@ def _rule_checks(rules: Sequence[object], name: str, result: CheckResult, limit:
     return out
 
 
-def _coverage_check(contract: dict[str, object], name: str, result: CheckResult, limit: int) -> Check:
+def _coverage_check(contract: dict[str, object], name: str, result: CheckResult, limit: int,
+                    *, promised: object = None, check: str = "coverage") -> Check:
     if result.missing_count:
         tuples = ["(" + ", ".join(f"{k}={v}" for k, v in m.items()) + ")" for m in result.missing[:limit]]
         more = f" and {result.missing_count - len(tuples)} more" if result.missing_count > len(tuples) else ""
-        return Check("coverage", False, f"{name}: {result.missing_count} feasible {result.strength}-tuple(s) "
-                                        f"not covered: {', '.join(tuples)}{more}")  # fmt: skip
+        return Check(check, False, f"{name}: {result.missing_count} feasible {result.strength}-tuple(s) "
+                                   f"not covered: {', '.join(tuples)}{more}")  # fmt: skip
     coverage = contract.get("coverage", {})
-    promised = coverage.get("feasible_tuples") if isinstance(coverage, dict) else None
+    if promised is None and isinstance(coverage, dict):
+        promised = coverage.get("feasible_tuples")
     if promised is not None and promised != result.feasible_tuples:
-        return Check("coverage", False, f"{name}: the checker finds {result.feasible_tuples} feasible "
-                                        f"tuples, the contract certifies {promised}")  # fmt: skip
-    return Check("coverage", True, f"{name}: {result.covered_tuples}/{result.feasible_tuples} "
-                                   f"{result.strength}-tuples covered")  # fmt: skip
+        return Check(check, False, f"{name}: the checker finds {result.feasible_tuples} feasible "
+                                   f"tuples, the contract certifies {promised}")  # fmt: skip
+    return Check(check, True, f"{name}: {result.covered_tuples}/{result.feasible_tuples} "
+                              f"{result.strength}-tuples covered")  # fmt: skip
 
 
 def _leakage(spec: Spec, contract: dict[str, object], name: str, header: list[str], rows: list[list[str]]) -> list[Check]:
@@ -273,3 +288,287 @@ def _leakage(spec: Spec, contract: dict[str, object], name: str, header: list[st
         return [Check("leakage", True, f"{name}: no sample value or record in the output")]
     return [Check("leakage", False, f"{name}: {report.render()}")]
 
+
+
+# --------------------------------------------------------------------------- multi-table
+# Shared by ``report.contract`` (measuring when the contract is written) and ``check_folder``
+# (re-checking): keys, references, per-table rules and coverage, and coverage across the
+# ``coverage.across`` chain counted over joined records. Spec topology comes from ``spec``
+# and ``graph``; counting and rule evaluation from the independent checker only.
+TableData = dict[str, tuple[list[str], list[list[str]]]]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResult:
+    """One measured key: ``kind`` primary (unique values) or foreign (every value resolves)."""
+
+    table: str
+    column: str
+    kind: str
+    rows: int
+    problems: int  # duplicates (primary) or values naming no parent row (foreign)
+    examples: tuple[str, ...] = ()
+    parent: str | None = None
+    parent_key: str | None = None
+    nulls: int = 0
+    missing_column: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.missing_column
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"column": self.column, "rows": self.rows, "ok": self.ok}
+        if self.kind == "primary":
+            out["duplicates"] = self.problems
+        else:
+            out.update({"parent": self.parent, "parent_key": self.parent_key,
+                        "unresolved": self.problems, "nulls": self.nulls})  # fmt: skip
+        if self.missing_column:
+            out["missing_column"] = True
+        return out
+
+    def describe(self, name: str) -> str:
+        where = f"{name}: {self.table}.{self.column}"
+        if self.missing_column:
+            return f"{where}: column is missing"
+        shown = ", ".join(self.examples)
+        if self.kind == "primary":
+            if self.problems:
+                return f"{where}: key column is not unique: {shown}"
+            return f"{where}: key column unique ({self.rows} rows)"
+        if self.problems:
+            return (f"{where}: {self.problems} value(s) reference no {self.parent}.{self.parent_key}: "
+                    f"{shown}")  # fmt: skip
+        return f"{where}: every value resolves to {self.parent}.{self.parent_key}"
+
+
+def table_view(spec: Spec, table: Table) -> Spec:
+    """One table of a multi-table spec as a single-table spec (for leakage and charts)."""
+    return dataclasses.replace(spec, tables=(table,), multi_table=False, across=())
+
+
+def measure_keys(spec: Spec, data: TableData) -> list[KeyResult]:
+    """Primary keys unique and every foreign key resolving, for each table in ``data``."""
+    from coverage_gen.spec.model import Reference
+
+    tables = {t.name: t for t in spec.tables}
+    out: list[KeyResult] = []
+    for name, (header, rows) in data.items():
+        table = tables.get(name)
+        if table is None:
+            continue
+        for key in key_fields(table):
+            if key not in header:
+                out.append(KeyResult(name, key, "primary", len(rows), 0, missing_column=True))
+                continue
+            j = header.index(key)
+            seen: dict[str, int] = {}
+            dupes = []
+            for i, row in enumerate(rows, start=1):
+                value = row[j] if j < len(row) else ""
+                if value in seen:
+                    dupes.append(f"{value!r} in rows {seen[value]} and {i}")
+                seen.setdefault(value, i)
+            out.append(KeyResult(name, key, "primary", len(rows), len(dupes), tuple(dupes[:5])))
+        for f in table.fields:
+            ref = f.shape
+            if not isinstance(ref, Reference) or ref.table not in data:
+                continue
+            if f.name not in header:
+                out.append(KeyResult(name, f.name, "foreign", len(rows), 0, parent=ref.table,
+                                     parent_key=ref.field, missing_column=True))  # fmt: skip
+                continue
+            p_header, p_rows = data[ref.table]
+            if ref.field not in p_header:
+                out.append(KeyResult(name, f.name, "foreign", len(rows), 0, parent=ref.table,
+                                     parent_key=ref.field, missing_column=True))  # fmt: skip
+                continue
+            pj = p_header.index(ref.field)
+            known = {r[pj] for r in p_rows if pj < len(r)}
+            nullable = ref.optional > 0 or ref.table == name
+            j = header.index(f.name)
+            bad, nulls = [], 0
+            for i, row in enumerate(rows, start=1):
+                value = row[j] if j < len(row) else ""
+                if value == "" and nullable:
+                    nulls += 1
+                elif value not in known:
+                    bad.append(f"{value!r} in row {i}")
+            out.append(KeyResult(name, f.name, "foreign", len(rows), len(bad), tuple(bad[:5]),
+                                 ref.table, ref.field, nulls))  # fmt: skip
+    return out
+
+
+def check_table(spec: Spec, table: Table, header: list[str], rows: list[list[str]],
+                *, max_missing: int = 20) -> CheckResult | None:
+    """One table's rules and own coverage (its categorical fields, strength capped at their
+    number), by the independent checker; None when the table has no categorical field."""
+    from coverage_gen.spec.multitable import table_model
+
+    if not table.categorical_fields():
+        return None
+    model = table_model(spec, table)
+    return check_rows(model, header, rows, strength=model.strength, max_missing=max_missing)
+
+
+def across_chain(spec: Spec) -> tuple[tuple[str, str | None, str | None], ...]:
+    """``(table, reference field, parent)`` top-down through the ``coverage.across`` tables."""
+    from coverage_gen.graph import across_chain as chain
+
+    return chain(spec, [t for t, _ in spec.across]) if spec.across else ()
+
+
+def joined_records(spec: Spec, data: TableData) -> tuple[list[str], list[list[str]]]:
+    """One record per row of the chain's last table, joined up the chain to its parents by
+    key: columns ``table.field`` for every categorical field of every chain table. Rows whose
+    reference does not resolve are left out (the key check reports them)."""
+    chain = across_chain(spec)
+    tables = {t.name: t for t in spec.tables}
+    if not chain or any(t not in data for t, _, _ in chain):
+        return [], []
+    cols: list[tuple[str, str, int]] = []
+    for t, _, _ in chain:
+        header = data[t][0]
+        cols += [(t, f.name, header.index(f.name)) for f in tables[t].categorical_fields() if f.name in header]
+    index: dict[str, dict[str, list[str]]] = {}
+    for t, _, parent in chain[1:]:
+        assert parent is not None
+        key = next(f.name for f in tables[parent].fields if f.key)
+        p_header, p_rows = data[parent]
+        k = p_header.index(key)
+        index[parent] = {r[k]: r for r in p_rows}
+    leaf = chain[-1][0]
+    out: list[list[str]] = []
+    for row in data[leaf][1]:
+        picked = {leaf: row}
+        current = row
+        for t, ref, parent in reversed(chain[1:]):
+            assert ref is not None and parent is not None
+            j = data[t][0].index(ref)
+            found = index[parent].get(current[j] if j < len(current) else "")
+            if found is None:
+                break
+            picked[parent] = current = found
+        else:
+            out.append([picked[t][j] if j < len(picked[t]) else "" for t, _, j in cols])
+    return [f"{t}.{name}" for t, name, _ in cols], out
+
+
+def joined_model(spec: Spec) -> CombinatorialModel:
+    """The chain tables' categorical fields as one model, named ``table.field``, with every
+    table's rules renamed to match (their conjunction decides which tuples are feasible)."""
+    from coverage_gen.spec.model import (
+        And, Categorical, Comparison, Constraint, Factor, FieldRef, IfThen, InSet, Like, Not, Or,
+    )  # fmt: skip
+
+    ast_nodes = (Comparison, InSet, Like, Not, And, Or, IfThen)
+
+    def rename(node: object, prefix: str) -> object:
+        if isinstance(node, FieldRef):
+            return dataclasses.replace(node, name=prefix + node.name)
+        if isinstance(node, tuple):
+            return tuple(rename(x, prefix) for x in node)
+        if isinstance(node, ast_nodes):
+            return dataclasses.replace(node, **{f.name: rename(getattr(node, f.name), prefix)  # type: ignore[arg-type]
+                                                for f in dataclasses.fields(node) if f.name != "loc"})
+        return node
+
+    tables = {t.name: t for t in spec.tables}
+    factors, rules = [], []
+    for t, _, _ in across_chain(spec):
+        for f in tables[t].categorical_fields():
+            assert isinstance(f.shape, Categorical)
+            factors.append(Factor(f"{t}.{f.name}", f.shape.values, f.shape.numeric, f.loc, f.shape.value_locs))
+        for c in tables[t].constraints:
+            rules.append(Constraint(rename(c.expr, f"{t}."), f"{t}: {c.text}", c.loc, len(rules)))  # type: ignore[arg-type]
+    strength = max(1, min(spec.strength, len(spec.across)))
+    return CombinatorialModel(tuple(factors), tuple(rules), strength, spec.seed, spec.source)
+
+
+def check_across(spec: Spec, data: TableData, *, max_missing: int = 20) -> CheckResult | None:
+    """Every feasible t-tuple of the ``coverage.across`` fields in some joined record
+    (``joined_records``), counted by the independent checker; None without ``across``."""
+    if not spec.across:
+        return None
+    header, rows = joined_records(spec, data)
+    model = joined_model(spec)
+    if not header:
+        header = [f.name for f in model.factors]
+    return check_rows(model, header, rows, strength=model.strength, max_missing=max_missing,
+                      within=[f"{t}.{f}" for t, f in spec.across])
+
+
+def _check_multi(spec: Spec, contract: dict[str, object], folder: Path, outputs: list[dict[str, object]],
+                 limit: int) -> list[Check]:
+    """Per data format: keys and references, each table's rules and own coverage, coverage
+    across the chain over joined records, leakage per table."""
+    tables = {t.name: t for t in spec.tables}
+    by_format: dict[str, dict[str, str]] = {}
+    for e in outputs:
+        name, table = str(e.get("file")), e.get("table")
+        if e.get("format") in DATA_FORMATS and table in tables and (folder / name).is_file():
+            by_format.setdefault(str(e["format"]), {})[str(table)] = name
+    promised = contract.get("tables", {})
+    assert isinstance(promised, dict)
+    checks: list[Check] = []
+    for fmt, files in by_format.items():
+        missing = [t for t in tables if t not in files]
+        if missing:
+            checks.append(Check("identity", False, f"{fmt}: no file for table(s) {', '.join(missing)}"))
+        data = {t: read_records(folder / name) for t, name in files.items()}
+        for key in measure_keys(spec, data):
+            checks.append(Check("keys" if key.kind == "primary" else "references", key.ok,
+                                key.describe(files[key.table])))  # fmt: skip
+        for t, (header, rows) in data.items():
+            try:
+                result = check_table(spec, tables[t], header, rows, max_missing=limit)
+            except SpecError as exc:
+                checks.append(Check("coverage", False, f"{files[t]}: {exc}"))
+                continue
+            if result is None:
+                continue
+            entry = promised.get(t)
+            cert = entry.get("coverage") if isinstance(entry, dict) else None
+            checks += _rule_checks(tables[t].constraints, files[t], result, limit)
+            checks.append(_coverage_check(contract, files[t], result, limit,
+                                          promised=cert.get("feasible_tuples") if isinstance(cert, dict) else None))
+        if spec.across:
+            checks.append(_across_check(spec, contract, data, fmt, limit))
+        checks += _multi_leakage(spec, contract, data, files)
+    return checks
+
+
+def _across_check(spec: Spec, contract: dict[str, object], data: TableData, fmt: str, limit: int) -> Check:
+    name = f"{fmt} joined " + " -> ".join(t for t, _, _ in across_chain(spec))
+    try:
+        result = check_across(spec, data, max_missing=limit)
+    except SpecError as exc:
+        return Check("across", False, f"{name}: {exc}")
+    assert result is not None
+    coverage = contract.get("coverage", {})
+    across = coverage.get("across") if isinstance(coverage, dict) else None
+    promised = across.get("feasible") if isinstance(across, dict) else None
+    return _coverage_check(contract, name, result, limit, promised=promised, check="across")
+
+
+def _multi_leakage(spec: Spec, contract: dict[str, object], data: TableData, files: dict[str, str]) -> list[Check]:
+    leakage = contract.get("leakage")
+    if not isinstance(leakage, dict) or not leakage.get("sample_path"):
+        return []
+    sample = Path(str(leakage["sample_path"]))
+    if leakage.get("ok") is None:
+        return [Check("leakage", True, f"not checked (sample {sample} was not found at generation)")]
+    if not sample.is_file():
+        return [Check("leakage", False, f"cannot re-check leakage, sample {sample} not found")]
+    from coverage_gen.infer.leakage import check_leakage
+
+    out = []
+    for table in spec.tables:
+        if table.name not in data:
+            continue
+        report = check_leakage(sample, table_view(spec, table), *data[table.name])
+        name = files[table.name]
+        out.append(Check("leakage", report.ok, f"{name}: no sample value or record in the output"
+                         if report.ok else f"{name}: {report.render()}"))  # fmt: skip
+    return out
