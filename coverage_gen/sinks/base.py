@@ -296,3 +296,21 @@ def as_list(values: ColumnValues) -> list[object]:
         result: list[object] = tolist()
         return result
     return values if isinstance(values, list) else list(values)
+
+
+class TextFilesDataset(DatasetWriter):
+    """A text file per table (csv, tsv, jsonl): subclasses fill ``self._handles`` in
+    ``_open``; closing and discarding the handles is shared here."""
+
+    _handles: dict[str, TextIO]
+
+    def _finish(self) -> None:
+        for handle in self._handles.values():
+            handle.close()
+
+    def _discard(self) -> None:
+        for handle in getattr(self, "_handles", {}).values():
+            try:
+                handle.close()
+            except OSError:
+                pass

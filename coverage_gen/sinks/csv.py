@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from coverage_gen.expand.schema import TableSchema
-from coverage_gen.sinks.base import ColumnValues, DatasetWriter, Row, as_list, check_shape
+from coverage_gen.sinks.base import ColumnValues, Row, TextFilesDataset, as_list, check_shape
 
 
 def _write_delimited(
@@ -33,7 +33,7 @@ def write_tsv(handle: TextIO, columns: Sequence[str], rows: Sequence[Row]) -> No
     _write_delimited(handle, columns, rows, "\t")
 
 
-class CsvDataset(DatasetWriter):
+class CsvDataset(TextFilesDataset):
     """One ``<table>.csv`` per table: a header row, then every batch as it arrives.
 
     ``None`` (SQL NULL) is written as an empty field, integers in decimal notation.
@@ -59,16 +59,6 @@ class CsvDataset(DatasetWriter):
     def _write(self, schema: TableSchema, columns: list[ColumnValues], n: int) -> None:
         self._writers[schema.name].writerows(zip(*map(as_list, columns)))
 
-    def _finish(self) -> None:
-        for handle in self._handles.values():
-            handle.close()
-
-    def _discard(self) -> None:
-        for handle in getattr(self, "_handles", {}).values():
-            try:
-                handle.close()
-            except OSError:
-                pass
 
 
 class TsvDataset(CsvDataset):

@@ -17,6 +17,7 @@ import numpy as np
 from coverage_gen.errors import SinkError
 from coverage_gen.expand.schema import TableSchema
 from coverage_gen.sinks.base import ColumnValues, DatasetWriter
+from coverage_gen.sinks.sqlite import create_table_sql as sqlite_create_table_sql
 from coverage_gen.sinks.sqlite import quote
 
 DATABASE_NAME = "data.duckdb"
@@ -26,20 +27,7 @@ _VIEW = "__coverage_gen_batch"
 
 
 def create_table_sql(schema: TableSchema) -> str:
-    lines = []
-    for c in schema.columns:
-        line = f"{quote(c.name)} {_SQL_TYPES[c.kind]}"
-        if not c.nullable:
-            line += " NOT NULL"
-        if c.primary_key:
-            line += " PRIMARY KEY"
-        lines.append(line)
-    for fk in schema.foreign_keys:
-        lines.append(
-            f"FOREIGN KEY ({quote(fk.column)}) "
-            f"REFERENCES {quote(fk.parent_table)} ({quote(fk.parent_column)})"
-        )
-    return f"CREATE TABLE {quote(schema.name)} (" + ", ".join(lines) + ")"
+    return sqlite_create_table_sql(schema, _SQL_TYPES)
 
 
 class DuckdbDataset(DatasetWriter):

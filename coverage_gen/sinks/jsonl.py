@@ -8,7 +8,7 @@ from typing import TextIO
 
 from coverage_gen.errors import SinkError
 from coverage_gen.expand.schema import TableSchema
-from coverage_gen.sinks.base import ColumnValues, DatasetWriter, Row, as_list, check_shape
+from coverage_gen.sinks.base import ColumnValues, Row, TextFilesDataset, as_list, check_shape
 
 # Fixed separators and no ASCII escaping: compact, readable and identical on every machine.
 _SEPARATORS = (",", ":")
@@ -29,7 +29,7 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-class JsonlDataset(DatasetWriter):
+class JsonlDataset(TextFilesDataset):
     """One ``<table>.jsonl`` per table: one object per row, keys in schema order.
 
     Unlike the all-string single-table writer, values are typed by column kind: integers
@@ -57,16 +57,6 @@ class JsonlDataset(DatasetWriter):
         handle = self._handles[schema.name]
         handle.write("".join(["".join(row) + "}\n" for row in zip(*parts)]))
 
-    def _finish(self) -> None:
-        for handle in self._handles.values():
-            handle.close()
-
-    def _discard(self) -> None:
-        for handle in getattr(self, "_handles", {}).values():
-            try:
-                handle.close()
-            except OSError:
-                pass
 
 
 # json's own string encoder (C-accelerated when available), as used by json.dumps with

@@ -15,6 +15,7 @@ one fsync at the end) and renamed into place on close.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 
 from coverage_gen.errors import SinkError
 from coverage_gen.expand.schema import TableSchema
@@ -30,11 +31,12 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def create_table_sql(schema: TableSchema) -> str:
-    """``CREATE TABLE`` for one table, with its primary and foreign keys."""
+def create_table_sql(schema: TableSchema, sql_types: Mapping[str, str] = _SQL_TYPES) -> str:
+    """``CREATE TABLE`` for one table, with its primary and foreign keys; ``sql_types``
+    maps column kinds to the database's type names (DuckDB passes its own)."""
     lines = []
     for c in schema.columns:
-        line = f"{quote(c.name)} {_SQL_TYPES[c.kind]}"
+        line = f"{quote(c.name)} {sql_types[c.kind]}"
         if not c.nullable:
             line += " NOT NULL"
         if c.primary_key:
