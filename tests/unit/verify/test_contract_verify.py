@@ -14,7 +14,7 @@ from coverage_gen.verify.contract import check_folder, key_fields, read_records,
 from tests.conftest import EXAMPLES
 
 VENDORS = EXAMPLES / "vendors" / "spec.yaml"
-# Every example with a single-table spec writes a contract (multi-table ones: not yet).
+# Single-table examples here; every example (multi-table too): tests/cli/test_contract_multi_cli.py.
 SINGLE_TABLE = [p for p in sorted(EXAMPLES.glob("*/spec.yaml")) if p.parent.name in ("vendors", "insurance_claims")]
 
 
