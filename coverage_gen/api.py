@@ -7,20 +7,25 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import numpy as np
 
 from coverage_gen._seed import normalise_seed, rng_for
 from coverage_gen.cover.lower import Lowered, lower_model
 from coverage_gen.cover.result import CoveringArray
-from coverage_gen.errors import Diagnostic, InfeasibleSpecError, Location, SpecError, UsageError
+from coverage_gen.errors import Diagnostic, InfeasibleSpecError, Location, SinkError, SpecError, UsageError
 from coverage_gen.spec import load_model
 from coverage_gen.spec.model import CombinatorialModel, Spec
 
 if TYPE_CHECKING:
+    from coverage_gen.expand.schema import TableSchema
     from coverage_gen.cover.problem import CoverageProblem
     from coverage_gen.spec.pict import PictOptions
     from coverage_gen.verify.checker import CheckResult
@@ -139,6 +144,7 @@ def generate(
     """
     if rows is not None and rows < 1:
         raise UsageError(f"--rows must be at least 1, got {rows}")
+    check_output_options(None if out_dir is None else Path(out_dir), formats)
     multi = _multi_table_spec(source)
     if multi is not None:  # several linked tables (issue 5): expand/multi.py
         return _generate_multi(multi, out_dir, strength=strength, seed=seed,
@@ -161,22 +167,114 @@ def generate(
 def write_outputs(
     result: GenerationResult, out_dir: Path, *, formats: Sequence[str] = DEFAULT_FORMATS
 ) -> dict[str, Path]:
-    """Write the records (one file per format) and ``coverage.json`` atomically."""
-    from coverage_gen.sinks import write_table, write_text_atomic
+    """Write the records (per format), ``coverage.json`` and the contract into ``out_dir``.
 
-    if result.spec is not None and result.spec.multi_table:
-        batches = ((name, cols) for name, cols in result.tables.items())
-        return _write_multi(result, batches, out_dir, formats)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    table = result.spec.table.name if result.spec is not None else "matrix"
-    files: dict[str, Path] = {}
+    Everything is written into a staging folder inside ``out_dir`` and moved into place only
+    when every file is complete, so an error or an interrupt leaves no half-written output.
+    """
+    check_output_options(out_dir, formats)
+    with _staging(out_dir) as stage:
+        if result.spec is not None and result.spec.multi_table:
+            batches = ((name, cols) for name, cols in result.tables.items())
+            files = _write_multi(result, batches, stage, formats)
+        else:
+            files = _write_single(result, stage, formats)
+    return {name: out_dir / path.relative_to(stage) for name, path in files.items()}
+
+
+def check_output_options(out_dir: Path | None, formats: Sequence[str]) -> None:
+    """Fail before any work when the requested output cannot be written."""
+    from coverage_gen.sinks import DATASET_FORMATS, dataset_writer_class
+
+    if not formats:
+        raise UsageError(f"no output format given; valid formats: {', '.join(sorted(DATASET_FORMATS))}")
+    unknown = [f for f in formats if f not in DATASET_FORMATS]
+    if unknown:
+        raise UsageError(
+            f"unknown output format {', '.join(map(repr, unknown))}; "
+            f"valid formats: {', '.join(sorted(DATASET_FORMATS))}"
+        )
     for fmt in formats:
-        files[fmt] = write_table(fmt, out_dir / f"{table}.{fmt}", list(result.columns), list(result.records))
+        dataset_writer_class(fmt)  # a missing optional dependency fails now, not after solving
+    if out_dir is None:
+        return
+    existing = Path(out_dir)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"cannot create output folder {out_dir}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot create output folder {out_dir}: {existing} is not writable")
+
+
+@contextmanager
+def _staging(out_dir: Path) -> Iterator[Path]:
+    """A private folder inside ``out_dir`` whose files move into ``out_dir`` on success."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".coverage-gen-", dir=out_dir))
+    except OSError as exc:
+        raise SinkError(f"cannot create output folder {out_dir}: {exc.strerror or exc}") from None
+    try:
+        yield stage
+        # contract.json last: while files move, a reader sees the old contract or the new one
+        names = sorted((p.name for p in stage.iterdir()), key=lambda n: n == "contract.json")
+        for name in names:
+            os.replace(stage / name, out_dir / name)
+        stage.rmdir()
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _write_single(result: GenerationResult, out_dir: Path, formats: Sequence[str]) -> dict[str, Path]:
+    """One table (a spec's records or a model's matrix) through the dataset writers."""
+    from coverage_gen.sinks import open_dataset, write_text_atomic
+
+    schema = _single_table_schema(result)
+    batch = _column_batch(schema, result.records)
+    writers = [open_dataset(fmt, out_dir, [schema]) for fmt in formats]
+    files: dict[str, Path] = {}
+    try:
+        for writer in writers:
+            writer.write_batch(schema.name, batch)
+        for fmt, writer in zip(formats, writers):
+            files[fmt] = writer.close()[schema.name]
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
     report_text = json.dumps(result.report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     files["coverage"] = write_text_atomic(out_dir / "coverage.json", report_text)
     if result.spec is not None:  # issue 7: the data contract beside the data
         files.update(write_contract(result, out_dir, files))
     return files
+
+
+def _single_table_schema(result: GenerationResult) -> "TableSchema":
+    from coverage_gen.expand.schema import ColumnSchema, TableSchema
+    from coverage_gen.spec.multitable import column_kind
+
+    if result.spec is None:  # a PICT matrix: values exactly as written
+        return TableSchema("matrix", tuple(ColumnSchema(c, "text") for c in result.columns))
+    table = result.spec.table
+    tables = {table.name: table}
+    return TableSchema(
+        table.name,
+        tuple(ColumnSchema(c, column_kind(tables, table.name, c)) for c in result.columns),  # type: ignore[arg-type]
+    )
+
+
+def _column_batch(schema: "TableSchema", records: Sequence[Sequence[str]]) -> dict[str, object]:
+    """Row-wise string records → the column batch the dataset writers take."""
+    columns = list(zip(*records)) if records else [() for _ in schema.columns]
+    batch: dict[str, object] = {}
+    for column, values in zip(schema.columns, columns):
+        if column.kind == "integer":
+            batch[column.name] = np.asarray([int(v) for v in values], dtype=np.int64)
+        else:
+            batch[column.name] = list(values)
+    return batch
 
 
 def write_contract(result: GenerationResult, out_dir: Path, files: dict[str, Path]) -> dict[str, Path]:
@@ -214,8 +312,15 @@ def write_contract(result: GenerationResult, out_dir: Path, files: dict[str, Pat
 def verify_folder(out_dir: str | Path) -> "ContractCheck":
     """Re-check a generated folder against its ``contract.json``: file hashes and row
     counts, unique keys, rules, coverage (independent checker) and leakage."""
-    from coverage_gen.verify.contract import check_folder
+    from coverage_gen.errors import spec_error
+    from coverage_gen.verify.contract import CONTRACT_FILE, check_folder
 
+    if not (Path(out_dir) / CONTRACT_FILE).is_file():
+        raise spec_error(
+            "no-contract", Location(str(out_dir)),
+            f"{out_dir} holds no {CONTRACT_FILE}: pass a folder written by `generate -o`, "
+            "or a model and a data file (`verify MODEL DATA`)",
+        )
     return check_folder(out_dir)
 
 
@@ -231,7 +336,8 @@ def verify_file(
 
     model, _ = load_model(model_source, strength=strength)
     header, rows = read_table(Path(data_path))
-    return check_rows(model, header, rows, strength=model.strength, max_missing=max_missing)
+    return check_rows(model, header, rows, strength=model.strength, max_missing=max_missing,
+                      data_file=str(data_path))
 
 
 # --------------------------------------------------------------------------- multi-table
@@ -286,8 +392,12 @@ def _generate_multi(
         report = _multi_report(spec, solved, matrix, counts, time_limit)
         return dataclasses.replace(result, report=report, tables=tables)
     result = dataclasses.replace(result, report=_multi_report(spec, solved, matrix, {}, time_limit))
-    files = _write_multi(result, batches, Path(out_dir), formats, solved=solved, time_limit=time_limit)
-    return dataclasses.replace(result, files=files, report=json.loads(files["coverage"].read_text("utf-8")))
+    target = Path(out_dir)
+    with _staging(target) as stage:
+        staged = _write_multi(result, batches, stage, formats, solved=solved, time_limit=time_limit)
+        report = json.loads(staged["coverage"].read_text("utf-8"))
+    files = {name: target / path.relative_to(stage) for name, path in staged.items()}
+    return dataclasses.replace(result, files=files, report=report)
 
 
 def _write_multi(result: GenerationResult, batches: object, out_dir: Path,

@@ -14,6 +14,7 @@ import click
 from coverage_gen import api
 from coverage_gen.errors import (
     CoverageGenError,
+    Diagnostic,
     InfeasibleSpecError,
     SinkError,
     SpecError,
@@ -32,7 +33,7 @@ def _fail(exc: CoverageGenError) -> NoReturn:
     """Render a library error on stderr and exit with its family's code."""
     if isinstance(exc, SpecError):
         for diagnostic in exc.diagnostics:
-            click.echo(f"error: {diagnostic}", err=True)
+            click.echo(str(diagnostic), err=True)  # "file:line:col (path): error: ..."
         if not exc.diagnostics:
             click.echo(f"error: {exc}", err=True)
         code = EXIT_INFEASIBLE if isinstance(exc, InfeasibleSpecError) else EXIT_BAD_INPUT
@@ -69,7 +70,23 @@ def _progress(quiet: bool) -> _Progress:
     return _Progress(enabled=not quiet and sys.stderr.isatty())
 
 
-@click.group()
+def _as_warning(warning: object) -> str:
+    """A Diagnostic already says "warning:"; anything else gets the prefix."""
+    return str(warning) if isinstance(warning, Diagnostic) else f"warning: {warning}"
+
+
+class _Group(click.Group):
+    """Maps an interrupt to one line and exit 130; partial output was already removed."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: no output was written", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group)
 @click.version_option(package_name="coverage-gen")
 def main() -> None:
     """coverage-gen: minimal t-wise covering arrays, expanded into test records."""
@@ -85,7 +102,7 @@ def main() -> None:
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=api.DEFAULT_TIME_LIMIT, show_default=True,
               help="Seconds the engine may spend shrinking the array.")
 @click.option("--format", "formats", default="csv,jsonl", show_default=True,
-              help="Comma-separated output formats for -o: csv, jsonl, tsv.")
+              help="Comma-separated output formats for -o: csv, tsv, jsonl, parquet, sqlite, duckdb.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
 @click.option("--strict", is_flag=True, help="Dead values (values no row can hold) and missing source citations are errors; nothing is written.")
 def generate(
@@ -108,6 +125,7 @@ def generate(
     progress = _progress(quiet)
     format_list = [f.strip() for f in formats.split(",") if f.strip()]
     try:
+        api.check_output_options(out_dir, format_list)
         result = api.generate(
             source,
             None if strict else out_dir,  # strict: check before anything is written
@@ -155,7 +173,10 @@ def verify(model: Path, data: Path | None, strength: int | None, max_missing: in
     if data is None:
         if not model.is_dir():
             raise click.UsageError("give MODEL DATA, or one generated folder (OUT_DIR)")
-        folder = api.verify_folder(model)
+        try:
+            folder = api.verify_folder(model)
+        except CoverageGenError as exc:
+            _fail(exc)
         click.echo(folder.render())
         sys.exit(EXIT_OK if folder.ok else EXIT_VERIFY_FAILED)
     try:
@@ -170,18 +191,18 @@ def _echo_warnings(warnings: tuple[object, ...], quiet: bool) -> None:
     if quiet:
         return
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(_as_warning(warning), err=True)
 
 
 def _print_rows(result: api.GenerationResult, *, tab: bool) -> None:
     import csv
 
     if tab:
-        out = click.get_text_stream("stdout")
+        out = sys.stdout
         for row in (result.columns, *result.records):
             out.write("\t".join(row) + "\n")
         return
-    writer = csv.writer(click.get_text_stream("stdout"), lineterminator="\n")
+    writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(result.columns)
     writer.writerows(result.records)
 
@@ -235,7 +256,7 @@ def infer(samples: tuple[Path, ...], out_path: Path | None, max_values: int, str
         for note in table.notes:
             click.echo(f"note: {table.sample.source}: {note}", err=True)
     if out_path is None:
-        click.get_text_stream("stdout").write(result.text)
+        sys.stdout.write(result.text)
         return
     out_path.write_text(result.text, encoding="utf-8")
     click.echo(f"wrote spec: {out_path}", err=True)
@@ -337,8 +358,8 @@ def pict(model: Path, switches: tuple[str, ...], strict: bool, explain: bool, ti
     except CoverageGenError as exc:
         _fail(exc)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    out = click.get_text_stream("stdout")
+        click.echo(_as_warning(warning), err=True)
+    out = sys.stdout
     for row in (result.header, *result.rows):
         out.write("\t".join(row) + "\n")
     for line in result.explanation:

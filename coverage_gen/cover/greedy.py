@@ -5,6 +5,11 @@ of the t-set with the most uncovered tuples (AETG's seed), then fills the other 
 random order, each with the value that completes the most uncovered tuples (ties: the value
 held by the most uncovered tuples, then random).
 
+Cost: the kernels visit only "live" t-sets (some tuple still uncovered; compacted lists,
+see ``_kernels.live_compact``), which gives the same rows as visiting all of them, and the
+work charged to the run's budget is what the live lists cost. Late rows are cheap, so they
+get more candidates (:func:`candidates_for`, a deterministic function of the live counts).
+
 Constraints: the compiled candidate builder rejects values that falsify a clause whose
 cells are all assigned, so every complete candidate is valid. That cheap check cannot see
 every dead end; when all candidates of a row dead-end, the row is rebuilt value by value with
@@ -28,6 +33,8 @@ from coverage_gen.errors import SolverError
 # smaller array at a linear cost, so large models get fewer.
 _CANDIDATE_WORK = 4_000_000
 _MAX_CANDIDATES = 24
+# Per-row work up to which a cheap late row may use more candidates than the base count.
+_GROW_WORK = 2_000_000
 
 
 class Oracle(Protocol):
@@ -57,6 +64,15 @@ def candidates_per_row(problem: CoverageProblem) -> int:
     vmax = max(problem.levels)
     work = k * comb(k - 1, t - 1) * (t + vmax) + comb(k, t) * t
     return max(1, min(_MAX_CANDIDATES, _CANDIDATE_WORK // max(1, work)))
+
+
+def candidates_for(n_base: int, per_candidate: int) -> int:
+    """Candidates for the next row: the model's base count, or more once the live lists
+    (see :func:`greedy_array`) make a candidate cheap, up to ``_GROW_WORK`` per row.
+    Depends only on deterministic counts."""
+    if _GROW_WORK <= 0:
+        return n_base
+    return max(n_base, min(_MAX_CANDIDATES, _GROW_WORK // max(1, per_candidate)))
 
 
 def complete_seed_rows(
@@ -117,18 +133,33 @@ def greedy_array(
     counter = np.zeros(1, dtype=np.int64) if work is None else work
     counter[0] += 2 * index.num_tuples
     rng = kern.new_rng(derive_seed(seed, "greedy"))
-    n_cand = candidates_per_row(problem)
+    n_base = candidates_per_row(problem)
     row = np.empty(problem.num_factors, dtype=np.int64)
+    # Live lists (see ``_kernels.live_compact``): only t-sets with uncovered tuples are
+    # visited, and the work charged is what the live lists cost.
+    live_set = tb.fts_set.copy()
+    live_pos = tb.fts_pos.copy()
+    live_len = np.diff(tb.fts_ptr).astype(np.int64)
+    gl = np.arange(index.num_tsets, dtype=np.int64)
+    gl_len = np.array([index.num_tsets], dtype=np.int64)
+    live = kern.live_compact(tb, tset_unc, live_set, live_pos, live_len, gl, gl_len)
+    counter[0] += int(tb.fts_set.shape[0]) + index.num_tsets
     while remaining > 0:
-        if kern.best_candidate(tb, uncov, tset_unc, fv_unc, rng, n_cand, row, counter) <= 0:
+        per_cand = live + 2 * int(gl_len[0]) + problem.num_factors
+        n_cand = candidates_for(n_base, per_cand)
+        counter[0] += n_cand * per_cand
+        if kern.best_candidate_live(tb, uncov, tset_unc, fv_unc, rng, n_cand, row,
+                                    live_set, live_pos, live_len, gl, gl_len) <= 0:
             row = _oracle_row(tb, uncov, tset_unc, fv_unc, rng, oracle)
-        gained = kern.commit_row(tb, uncov, tset_unc, fv_unc, row)
+        gained = kern.commit_row_live(tb, uncov, tset_unc, fv_unc, row, gl, gl_len)
         if gained <= 0:
             raise SolverError("greedy produced a row that covers nothing new")
         remaining -= gained
         rows.append(row.copy())
+        counter[0] += live + 2 * int(gl_len[0])
+        live = kern.live_compact(tb, tset_unc, live_set, live_pos, live_len, gl, gl_len)
     array = np.array(rows, dtype=np.int64).reshape(len(rows), problem.num_factors)
-    counter[0] += 2 * len(rows) * index.num_tsets  # commits and the redundancy pass
+    counter[0] += len(rows) * index.num_tsets // kern.SCAN_DISCOUNT  # the redundancy pass
     return drop_redundant(tb, array, frozen=frozen)
 
 

@@ -42,6 +42,10 @@ _MOVE_WORK = 400_000
 _REMOVE_WORK = 30_000_000
 # Uncovered tuples sampled per greedy-mode step.
 GREEDY_SAMPLES = 1
+# Rows scored per step: those needing at most this many more changed cells than the closest.
+DIST_SLACK = 0
+# When a tuple weight passes this, every weight is halved (forgetting); 0 = never.
+WEIGHT_CAP = 0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -105,7 +109,7 @@ def shrink(
     unc_pos = np.empty(num, dtype=np.int64)
     st = np.zeros(kern.ST_SIZE, dtype=np.int64)
     kern.ls_init(tb, cov, work, n, cnt, unc_list, unc_pos, st)
-    st[kern.ST_WORK] = n * index.num_tsets  # the initial count
+    st[kern.ST_WORK] = n * index.num_tsets // kern.SCAN_DISCOUNT  # the initial count
     st[kern.ST_BEST] = n + 1 if st[kern.ST_UNC] == 0 else n  # a complete input is re-recorded
     rng = kern.new_rng(derive_seed(seed, "localsearch"))
 
@@ -120,7 +124,7 @@ def shrink(
         done = kern.ls_run(
             tb, cov, work, tabu, cnt, weight, unc_list, unc_pos, best, st, rng, end,
             chunk_work, frozen, floor, TABU_TENURE, GREEDY_SAMPLES, max_cands,
-            max(4, _REMOVE_WORK // max(1, index.num_tsets)),
+            max(4, _REMOVE_WORK // max(1, index.num_tsets)), DIST_SLACK, WEIGHT_CAP,
         )
         if on_progress is not None:
             on_progress(min(int(st[kern.ST_BEST]), n), int(st[kern.ST_STEP]))

@@ -130,12 +130,12 @@ def load_pict(
     return model
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_lines(path: Path, what: str = "model file") -> list[str]:
     loc = Location(str(path))
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise spec_error("file-not-found", loc, f"model file not found: {path}") from None
+        raise spec_error("file-not-found", loc, f"{what} not found: {path}") from None
     except OSError as exc:
         raise spec_error("file-unreadable", loc, f"cannot read {path}: {exc.strerror}") from None
     try:
@@ -441,7 +441,7 @@ def read_seed_file(
     """
     options = options or PictOptions(case_sensitive=model.case_sensitive)
     file = str(path)
-    lines = _read_lines(Path(path))
+    lines = _read_lines(Path(path), "seed file (/e:)")
     notes: list[Diagnostic] = []
 
     def warn(code: str, line: int, col: int | None, msg: str) -> None:

@@ -510,6 +510,7 @@ def check_rows(
     max_missing: int = 50,
     submodels: Sequence[tuple[Sequence[str], int]] | None = None,
     within: Sequence[str] | None = None,
+    data_file: str | None = None,
 ) -> CheckResult:
     """Check ``rows`` (data rows, matched to factors by ``header`` name) against ``model``.
 
@@ -530,7 +531,7 @@ def check_rows(
     if within is not None:
         keep = {i for i, name in enumerate(sem.names) if sem.key(name) in {sem.key(n) for n in within}}
         sets = [s for s in sets if keep.issuperset(s)]
-    columns = _factor_columns(sem, header, model)
+    columns = _factor_columns(sem, header, model, data_file)
     rules = [c.expr for c in model.constraints]
     # also validates every rule's field names up front
     feas = _Feasibility(sem, rules, max((len(s) for s in sets), default=t))
@@ -596,12 +597,15 @@ def _tuple_sets(
     return list(out)
 
 
-def _factor_columns(sem: _Semantics, header: list[str], model: CombinatorialModel) -> list[int]:
-    """Column position of each factor; names match exactly (case-folded for PICT models)."""
+def _factor_columns(
+    sem: _Semantics, header: list[str], model: CombinatorialModel, data_file: str | None = None
+) -> list[int]:
+    """Column position of each factor; names match exactly (case-folded for PICT models).
+    A problem is located in the data file's header line when the file is known."""
     positions: dict[str, list[int]] = {}
     for pos, name in enumerate(header):
         positions.setdefault(sem.key(name.strip()), []).append(pos)
-    where = Location(file=model.source)
+    where = Location(file=data_file, line=1) if data_file else Location(file=model.source)
     columns: list[int] = []
     missing: list[str] = []
     for name in sem.names:
@@ -616,7 +620,11 @@ def _factor_columns(sem: _Semantics, header: list[str], model: CombinatorialMode
             columns.append(found[0])
     if missing:
         raise spec_error(
-            "missing-column", where, f"data has no column for factor(s) {missing}", missing=missing
+            "missing-column",
+            where,
+            f"data has no column for factor(s) {missing}; its header is {header} "
+            "(a .tsv/.txt file is read as tab-separated, anything else as comma-separated)",
+            missing=missing,
         )
     return columns
 

@@ -169,3 +169,58 @@ def test_seed_rows_come_first_and_free_cells_are_completed() -> None:
     assert rows[0].tolist() == [1, 0, 2]
     assert rows[1][1] == 1 and rows[1][0] == 0  # completed within the rules
     assert not any(r.tolist() == [1, 1, 0] for r in rows)  # the invalid seed row is dropped
+
+
+# ---------------------------------------------------------------- live t-set lists
+
+
+def _plain_kernel_greedy(problem: CoverageProblem, coverable: np.ndarray, seed: int) -> np.ndarray:
+    """The greedy loop on the plain kernels (every t-set visited), no candidate growth."""
+    from coverage_gen._seed import derive_seed
+    from coverage_gen.cover import _kernels as kern
+    from coverage_gen.cover.greedy import candidates_per_row, drop_redundant, tables_for
+
+    index = index_for(problem)
+    tb = tables_for(problem, index)
+    uncov = np.array(coverable, dtype=np.bool_, copy=True)
+    tset_unc = np.zeros(index.num_tsets, dtype=np.int64)
+    fv_unc = np.zeros((problem.num_factors, max(problem.levels)), dtype=np.int64)
+    kern.init_greedy_counts(tb, uncov, tset_unc, fv_unc)
+    rng = kern.new_rng(derive_seed(seed, "greedy"))
+    row = np.empty(problem.num_factors, dtype=np.int64)
+    rows = []
+    work = np.zeros(1, dtype=np.int64)
+    while tset_unc.sum() > 0:
+        got = kern.best_candidate(tb, uncov, tset_unc, fv_unc, rng, candidates_per_row(problem), row, work)
+        assert got > 0  # unconstrained: no dead ends
+        kern.commit_row(tb, uncov, tset_unc, fv_unc, row)
+        rows.append(row.copy())
+    return drop_redundant(tb, np.array(rows, dtype=np.int64))
+
+
+@pytest.mark.parametrize("levels,t", [((3,) * 7, 3), ((2,) * 9 + (3, 4), 3), ((4, 3, 3, 2, 2, 2), 2)])
+def test_live_lists_give_the_plain_kernels_result(levels: tuple[int, ...], t: int, monkeypatch) -> None:
+    """Skipping fully covered t-sets must not change a single draw or score."""
+    import coverage_gen.cover.greedy as greedy_mod
+
+    monkeypatch.setattr(greedy_mod, "_GROW_WORK", 0)  # same candidate count as the plain loop
+    problem = CoverageProblem(levels, t)
+    coverable = np.ones(index_for(problem).num_tuples, dtype=bool)
+    for seed in (0, 3):
+        live = greedy_array(problem, index_for(problem), coverable, BruteOracle(problem), seed=seed)
+        assert np.array_equal(live, _plain_kernel_greedy(problem, coverable, seed))
+
+
+@pytest.mark.parametrize("grow", [0, 1, 10**9])
+def test_candidate_growth_keeps_rows_valid_and_covering(grow: int, monkeypatch) -> None:
+    import coverage_gen.cover.greedy as greedy_mod
+
+    monkeypatch.setattr(greedy_mod, "_GROW_WORK", grow)
+    problem = CoverageProblem(
+        (3, 3, 2, 2, 3, 2), 3,
+        (((0, frozenset({0})), (1, frozenset({1, 2}))), ((2, frozenset({1})), (4, frozenset({0})))),
+        (0, 1),
+    )
+    rows = run_greedy(problem, seed=2)
+    assert_covering(problem, rows)
+    assert greedy_mod.candidates_for(3, 10**12) == 3

@@ -167,3 +167,19 @@ def test_zero_budget_returns_the_input() -> None:
     problem = CoverageProblem((2, 3, 2), 2)
     start, res = greedy_then_shrink(problem, max_steps=0)
     assert np.array_equal(res.rows, start) and res.steps == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.integers(0, 3))
+def test_slack_and_weight_forgetting_keep_coverage(problem: CoverageProblem, seed: int) -> None:
+    """The optional knobs (wider candidate rows, halving weights) never lose coverage."""
+    import coverage_gen.cover.localsearch as ls_mod
+
+    old = ls_mod.DIST_SLACK, ls_mod.WEIGHT_CAP
+    ls_mod.DIST_SLACK, ls_mod.WEIGHT_CAP = 2, 3
+    try:
+        start, res = greedy_then_shrink(problem, seed=seed, max_steps=2_000)
+    finally:
+        ls_mod.DIST_SLACK, ls_mod.WEIGHT_CAP = old
+    assert len(res.rows) <= len(start)
+    assert_covering(problem, res.rows)
