@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 import numpy as np
 
 from coverage_gen._seed import normalise_seed, rng_for
-from coverage_gen.cover.lower import Lowered, lower_model
-from coverage_gen.cover.result import CoveringArray
+from coverage_gen.engine.lower import Lowered, lower_model
+from coverage_gen.engine.result import CoveringArray
 from coverage_gen.errors import Diagnostic, InfeasibleSpecError, Location, SinkError, SpecError, UsageError
 from coverage_gen.spec import load_model
 from coverage_gen.spec.model import CombinatorialModel, Spec
 
 if TYPE_CHECKING:
     from coverage_gen.expand.schema import TableSchema
-    from coverage_gen.cover.problem import CoverageProblem
+    from coverage_gen.engine.problem import CoverageProblem
     from coverage_gen.spec.pict import PictOptions
     from coverage_gen.verify.checker import CheckResult
     from coverage_gen.verify.contract import ContractCheck
@@ -91,7 +91,7 @@ def build_matrix(
     progress: ProgressCallback | None = None,
 ) -> MatrixResult:
     """Solve ``model`` into a covering array and decode it to value strings."""
-    from coverage_gen.cover.search import Unsatisfiable, build_array
+    from coverage_gen.engine.search import Unsatisfiable, build_array
 
     if time_limit <= 0:
         raise UsageError(f"time limit must be positive, got {time_limit}")
@@ -480,7 +480,7 @@ def _sample_extra_rows(matrix: MatrixResult, count: int) -> list[tuple[str, ...]
     """``count`` further valid rows, drawn by random completion of an empty row."""
     if count == 0:
         return []
-    from coverage_gen.cover.oracle import RowOracle
+    from coverage_gen.engine.oracle import RowOracle
 
     problem = matrix.lowered.problem
     oracle = RowOracle(problem)
@@ -507,7 +507,7 @@ def _records(
 
 
 def _infeasible(model: CombinatorialModel, conflict: Sequence[int]) -> InfeasibleSpecError:
-    from coverage_gen.cover.explain import describe_rules
+    from coverage_gen.engine.explain import describe_rules
 
     by_index = {c.index: c for c in model.constraints}
     rules = [by_index[i] for i in conflict if i in by_index]
@@ -535,7 +535,7 @@ def _solve(model: CombinatorialModel, lowered: Lowered, build_array: Callable[..
     """The engine on ``lowered.problem``; with PICT sub-models, hierarchically
     (``cover.submodels``: each sub-model at its strength, then the whole at the main one)."""
     if model.submodels:
-        from coverage_gen.cover.submodels import solve_submodels
+        from coverage_gen.engine.submodels import solve_submodels
 
         return solve_submodels(model, lowered, seed=model.seed, time_limit=time_limit,
                                progress=progress)
@@ -567,7 +567,7 @@ def dead_value_diagnostics(
         return ()
     import time
 
-    from coverage_gen.cover.explain import dead_value_causes, describe_rules
+    from coverage_gen.engine.explain import dead_value_causes, describe_rules
 
     causes = dead_value_causes(lowered.problem, dead_values, seed=model.seed,
                                deadline=time.monotonic() + time_limit)
@@ -641,7 +641,7 @@ def generate_pict(
     import dataclasses
     import time
 
-    from coverage_gen.cover.search import Unsatisfiable, build_array
+    from coverage_gen.engine.search import Unsatisfiable, build_array
     from coverage_gen.spec.pict import PictOptions, load_pict
 
     options = options or PictOptions()
@@ -691,12 +691,12 @@ def _checked_seed_rows(
     import dataclasses
     import time
 
-    from coverage_gen.cover.explain import describe_rules, seed_row_conflicts
+    from coverage_gen.engine.explain import describe_rules, seed_row_conflicts
 
     problem = lowered.problem
     if not problem.seed_rows:
         return problem
-    from coverage_gen.cover.cpsat import RowModel
+    from coverage_gen.engine.cpsat import RowModel
 
     if not RowModel(problem, seed=model.seed).satisfiable():
         return dataclasses.replace(problem, seed_rows=())  # the search reports the conflict
@@ -720,8 +720,8 @@ def _weighted_rows(model: CombinatorialModel, problem: "CoverageProblem", array:
     weights = [f.weights for f in model.factors]
     if not any(weights) or model.submodels:  # sub-models: keep their rows as solved
         return array.rows
-    from coverage_gen.cover.tuples import index_for
-    from coverage_gen.cover.weights import prefer_weights
+    from coverage_gen.engine.tuples import index_for
+    from coverage_gen.engine.weights import prefer_weights
 
     return prefer_weights(problem, index_for(problem), array.rows, weights,
                           frozen=len(problem.seed_rows))
@@ -746,14 +746,14 @@ def explain_exclusions(
     of t-tuples that already excludes them) with a minimal set of rules, as text lines."""
     import time
 
-    from coverage_gen.cover.explain import describe_rules, describe_values, excluded_combinations
-    from coverage_gen.cover.tuples import index_for
+    from coverage_gen.engine.explain import describe_rules, describe_values, excluded_combinations
+    from coverage_gen.engine.tuples import index_for
 
     problem = lowered.problem
     index = index_for(problem)
     coverable = index.covered_mask(array.rows)  # a complete array covers exactly these
     if model.submodels:  # a mixed-strength array need not hold every coverable t-tuple
-        from coverage_gen.cover.submodels import coverable_mask
+        from coverage_gen.engine.submodels import coverable_mask
 
         coverable = coverable_mask(problem, index, array.rows)
     negative = [frozenset(v for v in range(len(f.values)) if f.is_negative(v)) for f in model.factors]

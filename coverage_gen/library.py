@@ -29,7 +29,7 @@ from math import prod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coverage_gen.cover.problem import Clause, CoverageProblem, normalise_clause
+from coverage_gen.engine.problem import Clause, CoverageProblem, normalise_clause
 from coverage_gen.errors import Diagnostic, InfeasibleSpecError, Location, UsageError
 from coverage_gen.spec.check import check_model
 from coverage_gen.spec.constraints import is_number, parse_constraint, value_key
@@ -38,8 +38,8 @@ from coverage_gen.spec.model import CombinatorialModel, Constraint, Factor
 if TYPE_CHECKING:
     import numpy as np
 
-    from coverage_gen.cover.result import CoveringArray, LowerBound
-    from coverage_gen.cover.tuples import TupleIndex
+    from coverage_gen.engine.result import CoveringArray, LowerBound
+    from coverage_gen.engine.tuples import TupleIndex
 
 __all__ = [
     "DEFAULT_TIME_LIMIT",
@@ -283,7 +283,7 @@ class _Compiled:
 
 
 def _compile(fx: _Factors, constraints: Sequence[Rule], strength: int, seed: int) -> _Compiled:
-    from coverage_gen.cover.lower import lower_model
+    from coverage_gen.engine.lower import lower_model
 
     rules, predicates = _split_rules(constraints)
     model = CombinatorialModel(
@@ -362,7 +362,7 @@ class _Solved:
 
 def _solve(problem: CoverageProblem, *, seed: int, time_limit: float) -> _Solved:
     """A fresh array: the engine driver does everything."""
-    from coverage_gen.cover.search import build_array
+    from coverage_gen.engine.search import build_array
 
     array: CoveringArray = build_array(problem, seed=seed, time_limit=time_limit)
     return _Solved(
@@ -386,13 +386,13 @@ def _extend(
     import numpy as np
 
     from coverage_gen._seed import derive_seed
-    from coverage_gen.cover import search
-    from coverage_gen.cover.analysis import analyse
-    from coverage_gen.cover.bounds import lower_bound
-    from coverage_gen.cover.greedy import greedy_array
-    from coverage_gen.cover.localsearch import shrink
-    from coverage_gen.cover.oracle import RowOracle
-    from coverage_gen.cover.tuples import index_for
+    from coverage_gen.engine import search
+    from coverage_gen.engine.analysis import analyse
+    from coverage_gen.engine.bounds import lower_bound
+    from coverage_gen.engine.greedy import greedy_array
+    from coverage_gen.engine.localsearch import shrink
+    from coverage_gen.engine.oracle import RowOracle
+    from coverage_gen.engine.tuples import index_for
 
     start = time.monotonic()
     index = index_for(problem)
@@ -434,8 +434,8 @@ def _exact(
 ) -> tuple["np.ndarray", int, bool]:
     """Let CP-SAT shrink the added rows or prove them minimal (its own size cap applies)."""
     from coverage_gen._seed import derive_seed
-    from coverage_gen.cover import search
-    from coverage_gen.cover.exact import improve_or_prove
+    from coverage_gen.engine import search
+    from coverage_gen.engine.exact import improve_or_prove
 
     if rows.shape[0] <= bound.value:
         return rows, bound.value, True
@@ -566,7 +566,7 @@ def _run(
     seed: int,
     time_limit: float,
 ) -> _Solved:
-    from coverage_gen.cover.search import Unsatisfiable
+    from coverage_gen.engine.search import Unsatisfiable
 
     try:
         if existing is None:

@@ -28,9 +28,9 @@ from decimal import Decimal
 import numpy as np
 
 from coverage_gen._seed import rng_for
-from coverage_gen.cover.lower import Lowered, lower_model
-from coverage_gen.cover.oracle import RowOracle
-from coverage_gen.cover.result import CoveringArray
+from coverage_gen.engine.lower import Lowered, lower_model
+from coverage_gen.engine.oracle import RowOracle
+from coverage_gen.engine.result import CoveringArray
 from coverage_gen.errors import Diagnostic, InfeasibleSpecError, Location, SpecError
 from coverage_gen.expand import keys as K
 from coverage_gen.expand.schema import ColumnSchema, ForeignKey, TableSchema
@@ -139,7 +139,7 @@ class MultiSolution:
 
 def solve_tables(spec: Spec, *, time_limit: float = 5.0, progress: object = None) -> MultiSolution:
     """Per-table covering arrays plus the cross-table array along ``coverage.across``."""
-    from coverage_gen.cover.search import Unsatisfiable, build_array
+    from coverage_gen.engine.search import Unsatisfiable, build_array
 
     lowered: dict[str, Lowered] = {}
     own: dict[str, CoveringArray] = {}

@@ -6,7 +6,7 @@ order, so ``json.dumps(report, indent=2)`` gives a stable, diffable file apart f
 
 from __future__ import annotations
 
-from coverage_gen.cover.result import CoveringArray, PhaseStats
+from coverage_gen.engine.result import CoveringArray, PhaseStats
 
 REPORT_VERSION = 1
 _DIGITS = 3  # seconds and ratios are rounded: more digits would be noise

@@ -159,7 +159,7 @@ class SeedRow:
 class SubModel:
     """A PICT sub-model ``{ A, B, C } @ 3``: these factors (names as the model spells them)
     get their own strength; ``strength`` None = the model's strength (capped at the size).
-    Every factor belongs to at most one sub-model. See docs/pict.md and cover/submodels.py."""
+    Every factor belongs to at most one sub-model. See docs/pict.md and engine/submodels.py."""
 
     factor_names: tuple[str, ...]
     strength: int | None = None

@@ -1,1 +1,1 @@
-"""Independent checking of data against a model (shares no code with cover/)."""
+"""Independent checking of data against a model (shares no code with engine/)."""

@@ -1,7 +1,7 @@
 """The independent checker: does a table of rows cover every feasible t-tuple of a model
 without breaking a rule?
 
-It shares no code with ``coverage_gen/cover/`` on purpose: it reads the constraint ASTs of
+It shares no code with ``coverage_gen/engine/`` on purpose: it reads the constraint ASTs of
 ``spec.model`` with its own evaluator and decides tuple feasibility with its own backtracking
 search, so a bug in the engine cannot hide itself by being repeated here.
 

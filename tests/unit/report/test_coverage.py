@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from coverage_gen.cover.result import CoveringArray, ExitReason, LowerBound, PhaseStats
+from coverage_gen.engine.result import CoveringArray, ExitReason, LowerBound, PhaseStats
 from coverage_gen.report.coverage import coverage_report, render_text
 
 

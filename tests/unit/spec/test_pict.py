@@ -112,7 +112,7 @@ def test_invalid_utf8_names_the_line(tmp_path: Path) -> None:
 
 
 def test_overlapping_sub_models_are_rejected(tmp_path: Path) -> None:
-    # sub-models themselves are supported (tests/unit/cover/test_submodels.py); a parameter
+    # sub-models themselves are supported (tests/unit/engine/test_submodels.py); a parameter
     # in two of them is not
     path = write(tmp_path, "A: x, y\nB: x, y\nC: x, y\n{ A, B } @ 2\n{ B, C } @ 1\n")
     (found,) = errors(path)

@@ -7,11 +7,11 @@ from itertools import combinations
 
 import numpy as np
 
-from coverage_gen.cover.analysis import analyse
-from coverage_gen.cover.bounds import lower_bound
-from coverage_gen.cover.exact import improve_or_prove
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import index_for
+from coverage_gen.engine.analysis import analyse
+from coverage_gen.engine.bounds import lower_bound
+from coverage_gen.engine.exact import improve_or_prove
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import index_for
 
 from ._problems import coverable_tuples, uncovered, valid_rows
 
@@ -114,8 +114,8 @@ def test_too_large_models_are_left_alone() -> None:
 
 
 def test_vendor_minimum_is_proved(benchmarks_dir) -> None:  # type: ignore[no-untyped-def]
-    from coverage_gen.cover import cpsat
-    from coverage_gen.cover.lower import lower_model
+    from coverage_gen.engine import cpsat
+    from coverage_gen.engine.lower import lower_model
     from coverage_gen.spec.pict import load_pict
 
     problem = lower_model(load_pict(benchmarks_dir / "vendor.txt", strength=2)).problem

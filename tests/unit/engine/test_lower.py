@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage_gen.cover import lower
-from coverage_gen.cover.lower import Lowered, lower_model
+from coverage_gen.engine import lower
+from coverage_gen.engine.lower import Lowered, lower_model
 from coverage_gen.errors import Location, SpecError, UsageError
 from coverage_gen.spec.constraints import parse_constraint
 from coverage_gen.spec.model import (

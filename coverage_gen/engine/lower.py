@@ -37,7 +37,7 @@ from math import prod
 import numpy as np
 import numpy.typing as npt
 
-from coverage_gen.cover.problem import Clause, CoverageProblem, SetLiteral, normalise_clause
+from coverage_gen.engine.problem import Clause, CoverageProblem, SetLiteral, normalise_clause
 from coverage_gen.errors import UsageError, spec_error
 from coverage_gen.spec.constraints import value_key
 from coverage_gen.spec.model import (

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage_gen.cover.oracle import RowOracle
-from coverage_gen.cover.problem import CoverageProblem
+from coverage_gen.engine.oracle import RowOracle
+from coverage_gen.engine.problem import CoverageProblem
 
 from ._problems import small_problems, valid_rows
 

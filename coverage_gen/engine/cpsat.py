@@ -21,8 +21,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import TupleIndex
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import TupleIndex
 from coverage_gen.errors import SolverError
 
 

@@ -7,10 +7,10 @@ from itertools import combinations
 import pytest
 from hypothesis import given, settings
 
-from coverage_gen.cover.analysis import analyse
-from coverage_gen.cover.bounds import best_known, closed_form_bound, kleitman_spencer, lower_bound
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import index_for
+from coverage_gen.engine.analysis import analyse
+from coverage_gen.engine.bounds import best_known, closed_form_bound, kleitman_spencer, lower_bound
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import index_for
 
 from ._problems import coverable_tuples, small_problems, valid_rows
 

@@ -38,10 +38,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from coverage_gen._seed import rng_for
-from coverage_gen.cover.lower import Lowered, lower_model
-from coverage_gen.cover.oracle import RowOracle
-from coverage_gen.cover.problem import Clause, CoverageProblem, normalise_clause
-from coverage_gen.cover.result import CoveringArray, LowerBound, PhaseStats
+from coverage_gen.engine.lower import Lowered, lower_model
+from coverage_gen.engine.oracle import RowOracle
+from coverage_gen.engine.problem import Clause, CoverageProblem, normalise_clause
+from coverage_gen.engine.result import CoveringArray, LowerBound, PhaseStats
 from coverage_gen.spec.model import (
     And,
     CombinatorialModel,
@@ -140,7 +140,7 @@ def solve_submodels(
     model lowered (its seed rows already checked). Returns an array over the original
     factors meeting ``requirement_sets``; raises ``search.Unsatisfiable`` like
     ``build_array``. ``time_limit`` bounds each solve (each sub-model, then the main one)."""
-    from coverage_gen.cover.search import build_array
+    from coverage_gen.engine.search import build_array
 
     start = time.perf_counter()
     problem = lowered.problem
@@ -416,7 +416,7 @@ def coverable_mask(problem: CoverageProblem, index: object, rows: np.ndarray) ->
     """Which t-tuples of ``index`` some valid row holds: those ``rows`` hold, plus the
     others the oracle can complete (the rows of a mixed-strength array need not hold
     every coverable t-tuple, so ``covered_mask`` alone is not the answer)."""
-    from coverage_gen.cover.tuples import TupleIndex, iter_tuples
+    from coverage_gen.engine.tuples import TupleIndex, iter_tuples
 
     assert isinstance(index, TupleIndex)
     mask = index.covered_mask(rows).copy()

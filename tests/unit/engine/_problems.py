@@ -9,7 +9,7 @@ from itertools import combinations, product
 
 from hypothesis import strategies as st
 
-from coverage_gen.cover.problem import CoverageProblem
+from coverage_gen.engine.problem import CoverageProblem
 
 
 @st.composite

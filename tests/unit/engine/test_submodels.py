@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from coverage_gen import api
-from coverage_gen.cover.lower import lower_model
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.submodels import lower_onto_compounds, prune, requirement_sets
+from coverage_gen.engine.lower import lower_model
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.submodels import lower_onto_compounds, prune, requirement_sets
 from coverage_gen.errors import InfeasibleSpecError, SpecError
 from coverage_gen.spec.model import SubModel
 from coverage_gen.spec.pict import PictOptions, load_pict

@@ -13,8 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import TupleIndex
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import TupleIndex
 
 __all__ = ["prefer_weights"]
 

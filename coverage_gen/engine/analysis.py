@@ -23,9 +23,9 @@ from math import comb
 
 import numpy as np
 
-from coverage_gen.cover.oracle import RowOracle
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import TupleIndex
+from coverage_gen.engine.oracle import RowOracle
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import TupleIndex
 
 WITNESS_ROWS = 300
 ORACLE_NODE_LIMIT = 200_000  # beyond this a single CP-SAT call is cheaper
@@ -86,7 +86,7 @@ def analyse(
 
 
 def _conflict(problem: CoverageProblem, seed: int) -> tuple[int, ...]:
-    from coverage_gen.cover.cpsat import RowModel  # ortools only when rules conflict
+    from coverage_gen.engine.cpsat import RowModel  # ortools only when rules conflict
 
     return RowModel(problem, seed=seed).minimal_conflict()
 
@@ -186,7 +186,7 @@ class _ExcludedFinder:
         return bool(verdict)
 
     def _cpsat(self, partial: np.ndarray) -> bool:
-        from coverage_gen.cover.cpsat import RowModel, rows_as_fixed
+        from coverage_gen.engine.cpsat import RowModel, rows_as_fixed
 
         if self._row_model is None:
             self._row_model = RowModel(self.problem, seed=self.seed)

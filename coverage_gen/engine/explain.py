@@ -26,9 +26,9 @@ from typing import Sequence
 
 import numpy as np
 
-from coverage_gen.cover.lower import NEGATIVE_ORIGIN
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import TupleIndex
+from coverage_gen.engine.lower import NEGATIVE_ORIGIN
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import TupleIndex
 from coverage_gen.spec.model import CombinatorialModel, Constraint
 
 __all__ = [
@@ -93,7 +93,7 @@ class _Cores:
     """One CP-SAT row model, cores memoised by the fixed values."""
 
     def __init__(self, problem: CoverageProblem, seed: int, deadline: float | None) -> None:
-        from coverage_gen.cover.cpsat import RowModel  # ortools only when explaining
+        from coverage_gen.engine.cpsat import RowModel  # ortools only when explaining
 
         self.model = RowModel(problem, seed=seed)
         self.deadline = deadline
@@ -103,7 +103,7 @@ class _Cores:
         return self.deadline is not None and time.monotonic() > self.deadline
 
     def core(self, fixed: dict[int, int]) -> Core:
-        from coverage_gen.cover.cpsat import bounded_core
+        from coverage_gen.engine.cpsat import bounded_core
 
         key = tuple(sorted(fixed.items()))
         found = self.memo.get(key)

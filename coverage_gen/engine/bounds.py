@@ -24,9 +24,9 @@ from typing import Sequence
 
 import numpy as np
 
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.result import LowerBound
-from coverage_gen.cover.tuples import TupleIndex
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.result import LowerBound
+from coverage_gen.engine.tuples import TupleIndex
 
 
 def tset_bound(index: TupleIndex, coverable: np.ndarray) -> tuple[int, tuple[int, ...]]:

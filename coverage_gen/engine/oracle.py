@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from coverage_gen.cover import _oracle_kernels as kern
-from coverage_gen.cover.problem import Clause, CoverageProblem, normalise_clause
+from coverage_gen.engine import _oracle_kernels as kern
+from coverage_gen.engine.problem import Clause, CoverageProblem, normalise_clause
 from coverage_gen.errors import UsageError
 
 _MEMO_LIMIT = 1 << 20  # entries; cleared when full so memory stays bounded on long runs

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from coverage_gen.cover.greedy import greedy_array
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import index_for
+from coverage_gen.engine.greedy import greedy_array
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import index_for
 
 # ---------------------------------------------------------------- independent checker
 
@@ -116,7 +116,7 @@ def test_greedy_rows_valid_and_covering(problem: CoverageProblem, seed: int) -> 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_greedy_with_engine_oracle(problem: CoverageProblem) -> None:
-    from coverage_gen.cover.oracle import RowOracle
+    from coverage_gen.engine.oracle import RowOracle
 
     rows = greedy_array(problem, index_for(problem), coverable_mask(problem), RowOracle(problem), seed=1)
     assert_covering(problem, rows)
@@ -177,8 +177,8 @@ def test_seed_rows_come_first_and_free_cells_are_completed() -> None:
 def _plain_kernel_greedy(problem: CoverageProblem, coverable: np.ndarray, seed: int) -> np.ndarray:
     """The greedy loop on the plain kernels (every t-set visited), no candidate growth."""
     from coverage_gen._seed import derive_seed
-    from coverage_gen.cover import _kernels as kern
-    from coverage_gen.cover.greedy import candidates_per_row, drop_redundant, tables_for
+    from coverage_gen.engine import _kernels as kern
+    from coverage_gen.engine.greedy import candidates_per_row, drop_redundant, tables_for
 
     index = index_for(problem)
     tb = tables_for(problem, index)
@@ -201,7 +201,7 @@ def _plain_kernel_greedy(problem: CoverageProblem, coverable: np.ndarray, seed: 
 @pytest.mark.parametrize("levels,t", [((3,) * 7, 3), ((2,) * 9 + (3, 4), 3), ((4, 3, 3, 2, 2, 2), 2)])
 def test_live_lists_give_the_plain_kernels_result(levels: tuple[int, ...], t: int, monkeypatch) -> None:
     """Skipping fully covered t-sets must not change a single draw or score."""
-    import coverage_gen.cover.greedy as greedy_mod
+    import coverage_gen.engine.greedy as greedy_mod
 
     monkeypatch.setattr(greedy_mod, "_GROW_WORK", 0)  # same candidate count as the plain loop
     problem = CoverageProblem(levels, t)
@@ -213,7 +213,7 @@ def test_live_lists_give_the_plain_kernels_result(levels: tuple[int, ...], t: in
 
 @pytest.mark.parametrize("grow", [0, 1, 10**9])
 def test_candidate_growth_keeps_rows_valid_and_covering(grow: int, monkeypatch) -> None:
-    import coverage_gen.cover.greedy as greedy_mod
+    import coverage_gen.engine.greedy as greedy_mod
 
     monkeypatch.setattr(greedy_mod, "_GROW_WORK", grow)
     problem = CoverageProblem(

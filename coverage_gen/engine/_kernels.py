@@ -19,8 +19,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import TupleIndex
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import TupleIndex
 
 FREE = -1
 TABU_NEVER = -(1 << 40)

@@ -13,10 +13,10 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from coverage_gen.cover.greedy import greedy_array
-from coverage_gen.cover.localsearch import ShrinkResult, shrink
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import index_for
+from coverage_gen.engine.greedy import greedy_array
+from coverage_gen.engine.localsearch import ShrinkResult, shrink
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import index_for
 
 # ---------------------------------------------------------------- independent checker
 
@@ -173,7 +173,7 @@ def test_zero_budget_returns_the_input() -> None:
 @given(problems(), st.integers(0, 3))
 def test_slack_and_weight_forgetting_keep_coverage(problem: CoverageProblem, seed: int) -> None:
     """The optional knobs (wider candidate rows, halving weights) never lose coverage."""
-    import coverage_gen.cover.localsearch as ls_mod
+    import coverage_gen.engine.localsearch as ls_mod
 
     old = ls_mod.DIST_SLACK, ls_mod.WEIGHT_CAP
     ls_mod.DIST_SLACK, ls_mod.WEIGHT_CAP = 2, 3

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coverage_gen.cover import cpsat
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.result import LowerBound
-from coverage_gen.cover.tuples import TupleIndex
+from coverage_gen.engine import cpsat
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.result import LowerBound
+from coverage_gen.engine.tuples import TupleIndex
 
 # Above ~200k booleans the model is too big to build and solve usefully (notes §4).
 MAX_MODEL_BOOLEANS = 200_000

@@ -24,10 +24,10 @@ from typing import Callable
 import numpy as np
 
 from coverage_gen._seed import derive_seed
-from coverage_gen.cover import _kernels as kern
-from coverage_gen.cover.greedy import Oracle, tables_for
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import TupleIndex
+from coverage_gen.engine import _kernels as kern
+from coverage_gen.engine.greedy import Oracle, tables_for
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import TupleIndex
 
 # Steps per compiled call between wall-clock checks; the chunking does not change results.
 _CHUNK_STEPS = 4096

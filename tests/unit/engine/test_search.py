@@ -10,9 +10,9 @@ from itertools import combinations, product
 import numpy as np
 import pytest
 
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.result import ExitReason
-from coverage_gen.cover.search import Unsatisfiable, build_array
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.result import ExitReason
+from coverage_gen.engine.search import Unsatisfiable, build_array
 from coverage_gen.errors import CoverageGenError
 
 Tuples = set[tuple[tuple[int, ...], tuple[int, ...]]]

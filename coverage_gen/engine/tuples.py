@@ -14,7 +14,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from coverage_gen.cover.problem import CoverageProblem
+from coverage_gen.engine.problem import CoverageProblem
 
 
 @dataclass(frozen=True, slots=True, eq=False)

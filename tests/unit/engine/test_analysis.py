@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 
-from coverage_gen.cover.analysis import analyse, tset_ranks
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import build_tuple_index, index_for
+from coverage_gen.engine.analysis import analyse, tset_ranks
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import build_tuple_index, index_for
 
 from ._problems import coverable_tuples, small_problems, valid_rows
 

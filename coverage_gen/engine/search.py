@@ -17,15 +17,15 @@ from typing import Callable
 import numpy as np
 
 from coverage_gen._seed import derive_seed
-from coverage_gen.cover import _kernels as kern
-from coverage_gen.cover.analysis import Analysis, analyse
-from coverage_gen.cover.bounds import best_known, lower_bound
-from coverage_gen.cover.greedy import complete_seed_rows, greedy_array, tables_for
-from coverage_gen.cover.localsearch import ShrinkResult, shrink
-from coverage_gen.cover.oracle import RowOracle
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.result import CoveringArray, ExitReason, LowerBound, PhaseStats
-from coverage_gen.cover.tuples import TupleIndex, index_for
+from coverage_gen.engine import _kernels as kern
+from coverage_gen.engine.analysis import Analysis, analyse
+from coverage_gen.engine.bounds import best_known, lower_bound
+from coverage_gen.engine.greedy import complete_seed_rows, greedy_array, tables_for
+from coverage_gen.engine.localsearch import ShrinkResult, shrink
+from coverage_gen.engine.oracle import RowOracle
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.result import CoveringArray, ExitReason, LowerBound, PhaseStats
+from coverage_gen.engine.tuples import TupleIndex, index_for
 from coverage_gen.errors import CoverageGenError, SolverError
 
 Progress = Callable[[str, int, int, float], None]
@@ -188,7 +188,7 @@ def _exact_applies(
     deterministic facts, so the local search may take its share when it will not)."""
     if frozen or run.time_limit <= 0:
         return False
-    from coverage_gen.cover.exact import MAX_MODEL_BOOLEANS
+    from coverage_gen.engine.exact import MAX_MODEL_BOOLEANS
 
     n_cov = int(np.count_nonzero(coverable))
     # the local search may shrink the array a lot; assume it reaches 2/3 of the greedy size
@@ -234,7 +234,7 @@ def _exact(
     if frozen or budget <= 0:
         return rows, lower, False, ""  # the exact model does not keep seed rows in place
     try:
-        from coverage_gen.cover.exact import improve_or_prove  # imports ortools
+        from coverage_gen.engine.exact import improve_or_prove  # imports ortools
     except ImportError:
         return rows, lower, False, ""
     t0 = time.monotonic()

@@ -24,9 +24,9 @@ from typing import Protocol
 import numpy as np
 
 from coverage_gen._seed import derive_seed, rng_for
-from coverage_gen.cover import _kernels as kern
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import TupleIndex
+from coverage_gen.engine import _kernels as kern
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import TupleIndex
 from coverage_gen.errors import SolverError
 
 # Work (tuple look-ups) we allow the candidates of one row; more candidates buy a slightly

@@ -6,15 +6,15 @@ import time
 
 import numpy as np
 
-from coverage_gen.cover.explain import (
+from coverage_gen.engine.explain import (
     dead_value_causes,
     describe_rules,
     excluded_combinations,
     seed_row_conflicts,
 )
-from coverage_gen.cover.lower import NEGATIVE_ORIGIN
-from coverage_gen.cover.problem import CoverageProblem
-from coverage_gen.cover.tuples import index_for
+from coverage_gen.engine.lower import NEGATIVE_ORIGIN
+from coverage_gen.engine.problem import CoverageProblem
+from coverage_gen.engine.tuples import index_for
 
 
 def lit(f: int, *values: int) -> tuple[int, frozenset[int]]:
