@@ -1,1 +1,1 @@
-"""cover layer."""
+"""engine layer: the covering-array engine on integers only (lowering, analysis, greedy, local search, CP-SAT)."""
