@@ -334,7 +334,9 @@ def verify_file(
     """Independently check a CSV/TSV against a spec or PICT model (tuples and rules)."""
     from coverage_gen.verify.checker import check_rows, read_table
 
-    model, _ = load_model(model_source, strength=strength)
+    model, spec = load_model(model_source, strength=strength)
+    if spec is not None and spec.multi_table:
+        model = _table_model_for(spec, Path(data_path))
     header, rows = read_table(Path(data_path))
     return check_rows(model, header, rows, strength=model.strength, max_missing=max_missing,
                       data_file=str(data_path))
@@ -465,6 +467,22 @@ def _multi_report(spec: Spec, solved: "object", matrix: MatrixResult, counts: di
         for name, array in solved.own.items()
     }
     return report
+
+
+def _table_model_for(spec: Spec, data_path: Path) -> CombinatorialModel:
+    """The model of the table a data file holds, named by the file (``invoice.csv``)."""
+    from coverage_gen.errors import spec_error
+    from coverage_gen.spec.multitable import table_model
+
+    for table in spec.tables:
+        if table.name == data_path.stem:
+            return table_model(spec, table)
+    names = ", ".join(t.name for t in spec.tables)
+    raise spec_error(
+        "unknown-table", Location(str(data_path)),
+        f"{data_path.name} names no table of this multi-table spec (tables: {names}); "
+        "name the file after its table, or verify the generated folder (verify OUT_DIR)",
+    )
 
 
 # --------------------------------------------------------------------------- helpers
