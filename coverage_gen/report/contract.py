@@ -396,14 +396,25 @@ def render_markdown(contract: Mapping[str, object]) -> str:
                   for s in c["sources"]]  # fmt: skip
     lines += ["", "## Coverage certificate", ""]
     lines += _md_certificate(cov)
-    lines += ["", "## Rules", "", "| # | rule | line | source | enforced | violations (measured) |",
-              "|---|---|---|---|---|---|"]  # fmt: skip
-    for i, r in enumerate(c["rules"], start=1):
+    lines += ["", "## Rules", ""] + _md_rules_table(c["rules"])
+    measured = f"`{c['measured_on']}`"
+    lines += _md_closing(c, f"Violations were counted on {measured} by the independent checker")
+    return "\n".join(lines)
+
+
+def _md_rules_table(rules: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    """The rules with their source, how they were enforced and the measured violations."""
+    lines = ["| # | rule | line | source | enforced | violations (measured) |", "|---|---|---|---|---|---|"]
+    for i, r in enumerate(rules, start=1):
         cells = [str(i), f"`{r['rule']}`", str(r["line"] or ""), r["source"] or "**none**", r["enforced"],
                  "not measured" if r["violations"] is None else str(r["violations"])]  # fmt: skip
         lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
-    lines += ["", f"Violations were counted on `{c['measured_on']}` by the independent checker "
-              "(it shares no code with the engine).", "", "## Leakage", ""]  # fmt: skip
+    return lines
+
+
+def _md_closing(c: dict, measured: str) -> list[str]:  # type: ignore[type-arg]
+    """Where things were measured, the leakage check, warnings and how to re-check."""
+    lines = ["", f"{measured} (it shares no code with the engine).", "", "## Leakage", ""]
     leak = c["leakage"]
     if leak is None:
         lines.append("No sample was used (no `sample:` in the spec): nothing to leak.")
@@ -413,7 +424,7 @@ def render_markdown(contract: Mapping[str, object]) -> str:
     if c["warnings"]:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in c["warnings"]]
     lines += ["", "Re-check: `coverage-gen verify <this folder>`.", ""]
-    return "\n".join(lines)
+    return lines
 
 
 def _md_purpose(purpose: dict, limits: dict) -> list[str]:  # type: ignore[type-arg]
@@ -701,21 +712,7 @@ def _markdown_multi(c: dict) -> str:  # type: ignore[type-arg]
             lines.append(f"- reference `{k['column']}` -> `{k['parent']}.{k['parent_key']}`: "
                          f"{k['unresolved']} unresolved, {k['nulls']} empty (measured)")  # fmt: skip
         if t["rules"]:
-            lines += ["", "| # | rule | line | source | enforced | violations (measured) |", "|---|---|---|---|---|---|"]
-            for i, r in enumerate(t["rules"], start=1):
-                cells = [str(i), f"`{r['rule']}`", str(r["line"] or ""), r["source"] or "**none**", r["enforced"],
-                         "not measured" if r["violations"] is None else str(r["violations"])]  # fmt: skip
-                lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+            lines += [""] + _md_rules_table(t["rules"])
     files = ", ".join(f"`{f}`" for f in c["measured_on"].values())
-    lines += ["", f"Keys, rules and coverage were measured on {files} by the independent checker "
-              "(it shares no code with the engine).", "", "## Leakage", ""]  # fmt: skip
-    leak = c["leakage"]
-    if leak is None:
-        lines.append("No sample was used (no `sample:` in the spec): nothing to leak.")
-    else:
-        lines += [f"Sample `{leak['sample']}`: " + {True: "no leak found", False: "LEAK FOUND",
-                  None: "not checked"}[leak["ok"]] + ".", "", "```", str(leak["detail"]), "```"]  # fmt: skip
-    if c["warnings"]:
-        lines += ["", "## Warnings", ""] + [f"- {w}" for w in c["warnings"]]
-    lines += ["", "Re-check: `coverage-gen verify <this folder>`.", ""]
+    lines += _md_closing(c, f"Keys, rules and coverage were measured on {files} by the independent checker")
     return "\n".join(lines)
