@@ -53,17 +53,7 @@ def odcs_document(spec: Spec, contract: Mapping[str, object]) -> dict[str, objec
         for i, r in enumerate(c["rules"], start=1)
     ]  # fmt: skip
     doc: dict[str, object] = {
-        "apiVersion": ODCS_API_VERSION,
-        "kind": "DataContract",
-        "id": f"{name}-{ident['spec']['sha256'][:12]}",
-        "name": name,
-        "version": "1.0.0",
-        "status": "active",
-        "description": {
-            "purpose": purpose.get("purpose") or spec.description or "synthetic test data",
-            "usage": "; ".join(purpose.get("appropriate_for", [])) or "testing",
-            "limitations": "; ".join([*c["limits"]["declared"], *c["limits"]["known"]]),
-        },
+        **_header(name, ident, purpose, spec, c),
         "schema": [{
             "name": table.name,
             "physicalName": table.name,
@@ -181,17 +171,7 @@ def _multi_document(spec: Spec, c: dict) -> dict[str, object]:  # type: ignore[t
     certificates = {t: {k: v[k] for k in ("strength", "feasible_tuples", "covered", "excluded", "rows", "status") if k in v}
                     for t, v in c["coverage"]["tables"].items() if v}  # fmt: skip
     doc: dict[str, object] = {
-        "apiVersion": ODCS_API_VERSION,
-        "kind": "DataContract",
-        "id": f"{name}-{ident['spec']['sha256'][:12]}",
-        "name": name,
-        "version": "1.0.0",
-        "status": "active",
-        "description": {
-            "purpose": purpose.get("purpose") or spec.description or "synthetic test data",
-            "usage": "; ".join(purpose.get("appropriate_for", [])) or "testing",
-            "limitations": "; ".join([*c["limits"]["declared"], *c["limits"]["known"]]),
-        },
+        **_header(name, ident, purpose, spec, c),
         "schema": schema,
         "customProperties": [
             {"property": "generator", "value": f"coverage-gen {ident['tool']['version']}"},
@@ -207,3 +187,20 @@ def _multi_document(spec: Spec, c: dict) -> dict[str, object]:  # type: ignore[t
     if team:
         doc["team"] = team
     return doc
+
+
+def _header(name: str, ident: dict, purpose: dict, spec: Spec, c: dict) -> dict[str, object]:  # type: ignore[type-arg]
+    """The ODCS fields every contract opens with: identity, status and description."""
+    return {
+        "apiVersion": ODCS_API_VERSION,
+        "kind": "DataContract",
+        "id": f"{name}-{ident['spec']['sha256'][:12]}",
+        "name": name,
+        "version": "1.0.0",
+        "status": "active",
+        "description": {
+            "purpose": purpose.get("purpose") or spec.description or "synthetic test data",
+            "usage": "; ".join(purpose.get("appropriate_for", [])) or "testing",
+            "limitations": "; ".join([*c["limits"]["declared"], *c["limits"]["known"]]),
+        },
+    }

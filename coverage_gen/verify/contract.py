@@ -201,20 +201,25 @@ def _spec(contract: dict[str, object], checks: list[Check]) -> Spec | None:
     return dataclasses.replace(spec, strength=int(strength), seed=int(seed))  # type: ignore[arg-type]
 
 
+def _duplicates(rows: list[list[str]], column: int) -> list[str]:
+    """Each repeated value of ``column``, with the (1-based) rows it first and again stands in."""
+    seen: dict[str, int] = {}
+    dupes = []
+    for i, row in enumerate(rows, start=1):
+        value = row[column] if column < len(row) else ""
+        if value in seen:
+            dupes.append(f"{value!r} in rows {seen[value]} and {i}")
+        seen.setdefault(value, i)
+    return dupes
+
+
 def _keys(spec: Spec, name: str, header: list[str], rows: list[list[str]]) -> list[Check]:
     out = []
     for key in key_fields(spec.table):
         if key not in header:
             out.append(Check("keys", False, f"{name}: key column {key!r} is missing"))
             continue
-        j = header.index(key)
-        seen: dict[str, int] = {}
-        dupes = []
-        for i, row in enumerate(rows, start=1):
-            value = row[j] if j < len(row) else ""
-            if value in seen:
-                dupes.append(f"{value!r} in rows {seen[value]} and {i}")
-            seen.setdefault(value, i)
+        dupes = _duplicates(rows, header.index(key))
         if dupes:
             out.append(Check("keys", False, f"{name}: key {key} is not unique: {', '.join(dupes[:5])}"))
         else:
@@ -362,14 +367,7 @@ def measure_keys(spec: Spec, data: TableData) -> list[KeyResult]:
             if key not in header:
                 out.append(KeyResult(name, key, "primary", len(rows), 0, missing_column=True))
                 continue
-            j = header.index(key)
-            seen: dict[str, int] = {}
-            dupes = []
-            for i, row in enumerate(rows, start=1):
-                value = row[j] if j < len(row) else ""
-                if value in seen:
-                    dupes.append(f"{value!r} in rows {seen[value]} and {i}")
-                seen.setdefault(value, i)
+            dupes = _duplicates(rows, header.index(key))
             out.append(KeyResult(name, key, "primary", len(rows), len(dupes), tuple(dupes[:5])))
         for f in table.fields:
             ref = f.shape
