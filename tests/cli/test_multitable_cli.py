@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import itertools
 import json
+import sqlite3
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -20,12 +21,21 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _read(out: Path, table: str) -> list[dict[str, str]]:
+    """A table's rows as text, from the CSV file or, when the run wrote one, the SQLite
+    database (NULL as empty text, as in CSV), so every check below runs on both."""
+    database = out / "data.sqlite"
+    if database.exists():
+        with sqlite3.connect(database) as db:
+            cursor = db.execute(f'SELECT * FROM "{table}" ORDER BY rowid')
+            names = [c[0] for c in cursor.description]
+            return [{n: "" if v is None else str(v) for n, v in zip(names, row)} for row in cursor]
     with open(out / f"{table}.csv", newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
-def _run(spec: Path, out: Path) -> None:
-    result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(out), "-q"])
+def _run(spec: Path, out: Path, *formats: str) -> None:
+    args = ["generate", str(spec), "-o", str(out), "-q"] + (["--format", ",".join(formats)] if formats else [])
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
 
 
@@ -35,11 +45,31 @@ def _by_key(rows: list[dict[str, str]], key: str) -> dict[str, dict[str, str]]:
     return index
 
 
-@pytest.fixture(scope="module")
-def ap(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("ap")
-    _run(EXAMPLES / "accounts_payable" / "spec.yaml", out)
+@pytest.fixture(scope="module", params=["csv", "sqlite"])
+def ap(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The accounts-payable example, read back from CSV files or from the SQLite database."""
+    out = tmp_path_factory.mktemp(f"ap-{request.param}")
+    _run(EXAMPLES / "accounts_payable" / "spec.yaml", out, *(("jsonl", "sqlite") if request.param == "sqlite" else ()))
     return out
+
+
+def test_ap_sqlite_declares_and_enforces_keys(tmp_path: Path) -> None:
+    _run(EXAMPLES / "accounts_payable" / "spec.yaml", tmp_path, "sqlite")
+    with sqlite3.connect(tmp_path / "data.sqlite") as db:
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        refs = {(t, row[3], row[2]) for t in ("invoice", "payment")
+                for row in db.execute(f'PRAGMA foreign_key_list("{t}")')}
+        assert ("invoice", "vendor_id", "vendor") in refs and ("payment", "invoice_id", "invoice") in refs
+        db.execute("PRAGMA foreign_keys = ON")
+        columns = [r[1] for r in db.execute('PRAGMA table_info("payment")')]
+        row = list(db.execute("SELECT * FROM payment LIMIT 1").fetchone())
+        row[columns.index("payment_id")] = 10**9  # a fresh key: only the reference is wrong
+        insert = f'INSERT INTO payment VALUES ({",".join("?" * len(columns))})'
+        db.execute(insert, row)  # a valid copy is accepted...
+        row[columns.index("payment_id")] += 1
+        row[columns.index("invoice_id")] = 999_999_999
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            db.execute(insert, row)  # ...an orphan is refused by the declared foreign key
 
 
 def test_ap_keys_and_foreign_keys(ap: Path) -> None:
@@ -50,7 +80,7 @@ def test_ap_keys_and_foreign_keys(ap: Path) -> None:
     assert all(i["vendor_id"] in vendors for i in invoices.values())
     assert all(p["invoice_id"] in invoices for p in payments.values())
     # the JSONL copy holds the same rows
-    lines = (ap / "payment.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (ap / "payment.jsonl").read_text(encoding="utf-8").splitlines()  # written in both runs
     assert len(lines) == len(payments)
     assert json.loads(lines[0])["payment_id"] == 1
 
