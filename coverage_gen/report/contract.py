@@ -376,12 +376,7 @@ def render_markdown(contract: Mapping[str, object]) -> str:
     name = ident["spec"]["name"] or "spec"
     lines = [f"# Data contract: {name}", ""]
     lines += _md_purpose(c["purpose"], c["limits"])
-    lines += ["## Identity", "",
-              f"- spec: `{ident['spec']['path']}` sha256 `{ident['spec']['sha256']}`",
-              f"- seed {ident['seed']}, strength {ident['strength']}",
-              f"- tool: coverage-gen {ident['tool']['version']}, Python {ident['python']}; "
-              + ", ".join(f"{k} {v}" for k, v in ident["dependencies"].items() if v), "",
-              "| file | rows | sha256 |", "|---|---|---|"]  # fmt: skip
+    lines += _md_identity(ident) + ["| file | rows | sha256 |", "|---|---|---|"]
     lines += [f"| {o['file']} | {'' if o['rows'] is None else o['rows']} | `{o['sha256']}` |" for o in c["outputs"]]
     lines += ["", "## Provenance", "", "| field | shape | generated | source | kind | who | confidence |",
               "|---|---|---|---|---|---|---|"]  # fmt: skip
@@ -400,6 +395,15 @@ def render_markdown(contract: Mapping[str, object]) -> str:
     measured = f"`{c['measured_on']}`"
     lines += _md_closing(c, f"Violations were counted on {measured} by the independent checker")
     return "\n".join(lines)
+
+
+def _md_identity(ident: dict, seed_note: str = "") -> list[str]:  # type: ignore[type-arg]
+    """Spec hash, seed and strength, tool and dependency versions (single or multi-table)."""
+    return ["## Identity", "",
+            f"- spec: `{ident['spec']['path']}` sha256 `{ident['spec']['sha256']}`",
+            f"- seed {ident['seed']}, strength {ident['strength']}{seed_note}",
+            f"- tool: coverage-gen {ident['tool']['version']}, Python {ident['python']}; "
+            + ", ".join(f"{k} {v}" for k, v in ident["dependencies"].items() if v), ""]  # fmt: skip
 
 
 def _md_rules_table(rules: list[dict]) -> list[str]:  # type: ignore[type-arg]
@@ -664,12 +668,8 @@ def _markdown_multi(c: dict) -> str:  # type: ignore[type-arg]
     name = ident["spec"]["name"] or "spec"
     lines = [f"# Data contract: {name} ({len(ident['tables'])} linked tables)", ""]
     lines += _md_purpose(c["purpose"], c["limits"])
-    lines += ["## Identity", "",
-              f"- spec: `{ident['spec']['path']}` sha256 `{ident['spec']['sha256']}`",
-              f"- seed {ident['seed']}, strength {ident['strength']}; tables {', '.join(ident['tables'])}",
-              f"- tool: coverage-gen {ident['tool']['version']}, Python {ident['python']}; "
-              + ", ".join(f"{k} {v}" for k, v in ident["dependencies"].items() if v), "",
-              "| file | table | rows | sha256 |", "|---|---|---|---|"]  # fmt: skip
+    lines += _md_identity(ident, f"; tables {', '.join(ident['tables'])}")
+    lines += ["| file | table | rows | sha256 |", "|---|---|---|---|"]
     lines += [f"| {o['file']} | {o.get('table') or ''} | {'' if o['rows'] is None else o['rows']} | `{o['sha256']}` |"
               for o in c["outputs"]]  # fmt: skip
     lines += ["", "## Provenance", "", "| table | field | shape | generated | source | kind | who | confidence |",
