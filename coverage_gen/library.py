@@ -414,7 +414,7 @@ def _extend(
     rows = shrink(
         problem, index, remainder, rows, None,
         seed=derive_seed(seed, "localsearch"),
-        max_steps=search.ls_step_budget(problem, len(rows), nominal),
+        max_steps=1 << 62, max_work=search.ls_work_budget(nominal, problem),
         deadline=time.monotonic() + nominal * search.SAFETY_FACTOR + 1.0, lower=bound.value,
     ).rows
     rows, bound_value, optimal = _exact(problem, index, remainder, rows, bound, seed, time_limit)

@@ -24,7 +24,7 @@ LAYERS = {
 # Heavy third-party packages and the only modules allowed to import them.
 HEAVY = {
     "ortools": {"engine/cpsat.py"},
-    "numba": {"engine/_kernels.py", "engine/_oracle_kernels.py", "engine/oracle.py"},
+    "numba": {"engine/_kernels.py", "engine/_greedy_kernels.py", "engine/_oracle_kernels.py", "engine/oracle.py"},
     "networkx": {"graph.py"},
     "pyarrow": {"sinks/parquet.py"},
     "matplotlib": {"report/html.py"},

@@ -183,3 +183,64 @@ def test_slack_and_weight_forgetting_keep_coverage(problem: CoverageProblem, see
         ls_mod.DIST_SLACK, ls_mod.WEIGHT_CAP = old
     assert len(res.rows) <= len(start)
     assert_covering(problem, res.rows)
+
+
+# ---------------------------------------------------------------- annealing and the hybrid
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.integers(0, 3), st.sampled_from(["sa", "hybrid"]))
+def test_annealing_and_hybrid_keep_coverage(
+    problem: CoverageProblem, seed: int, method: str
+) -> None:
+    """The annealing walk alone, and the hybrid forced to hand over every few steps, keep
+    every row valid and every coverable tuple covered, and never grow the array."""
+    import coverage_gen.engine.localsearch as ls_mod
+
+    old = ls_mod.METHOD, ls_mod.SWITCH_WORK
+    ls_mod.METHOD, ls_mod.SWITCH_WORK = method, 50
+    try:
+        start, res = greedy_then_shrink(problem, seed=seed, max_steps=3_000)
+    finally:
+        ls_mod.METHOD, ls_mod.SWITCH_WORK = old
+    assert len(res.rows) <= len(start)
+    assert_covering(problem, res.rows)
+
+
+def test_hybrid_hands_over_reproducibly_and_keeps_frozen_rows(monkeypatch) -> None:
+    import coverage_gen.engine.localsearch as ls_mod
+
+    monkeypatch.setattr(ls_mod, "SWITCH_WORK", 2_000)  # many hand-overs in a short run
+    problem = CoverageProblem((3,) * 7, 2)
+    index, cov = index_for(problem), coverable_mask(problem)
+    start = greedy_array(problem, index, cov, BruteOracle(problem), seed=1)
+    first = np.array([[2] * 7, [0] * 7], dtype=np.int64)
+    rows = np.vstack([first, start])
+    runs = [shrink(problem, index, cov, rows, None, seed=1, max_steps=40_000, frozen=2)
+            for _ in range(2)]
+    assert np.array_equal(runs[0].rows, runs[1].rows) and runs[0].work == runs[1].work
+    assert np.array_equal(runs[0].rows[:2], first)
+    assert_covering(problem, runs[0].rows)
+
+
+def test_annealing_alone_reaches_a_known_optimum(monkeypatch) -> None:
+    import coverage_gen.engine.localsearch as ls_mod
+
+    monkeypatch.setattr(ls_mod, "METHOD", "sa")
+    problem = CoverageProblem((3,) * 4, 2)
+    _, res = greedy_then_shrink(problem, max_steps=200_000, lower=9)
+    assert len(res.rows) == 9 and res.reached_floor
+    assert_covering(problem, res.rows)
+
+
+def test_warm_up_runs_both_walks_and_a_bad_method_is_refused() -> None:
+    import pytest
+
+    from coverage_gen.engine.localsearch import warm_up
+
+    warm_up()
+    problem = CoverageProblem((2, 3), 2)
+    index, cov = index_for(problem), coverable_mask(problem)
+    rows = np.array([[a, b] for a in range(2) for b in range(3)], dtype=np.int64)
+    with pytest.raises(ValueError, match="unknown local search method"):
+        shrink(problem, index, cov, rows, None, seed=0, max_steps=10, method="annealing")
