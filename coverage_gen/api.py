@@ -20,7 +20,15 @@ import numpy as np
 from coverage_gen._seed import normalise_seed, rng_for
 from coverage_gen.engine.lower import Lowered, lower_model
 from coverage_gen.engine.result import CoveringArray
-from coverage_gen.errors import Diagnostic, InfeasibleSpecError, Location, SinkError, SpecError, UsageError
+from coverage_gen.errors import (
+    Diagnostic,
+    InfeasibleSpecError,
+    Location,
+    SinkError,
+    SpecError,
+    UsageError,
+    spec_error,
+)
 from coverage_gen.spec import load_model
 from coverage_gen.spec.model import CombinatorialModel, Spec
 
@@ -312,7 +320,6 @@ def write_contract(result: GenerationResult, out_dir: Path, files: dict[str, Pat
 def verify_folder(out_dir: str | Path) -> "ContractCheck":
     """Re-check a generated folder against its ``contract.json``: file hashes and row
     counts, unique keys, rules, coverage (independent checker) and leakage."""
-    from coverage_gen.errors import spec_error
     from coverage_gen.verify.contract import CONTRACT_FILE, check_folder
 
     if not (Path(out_dir) / CONTRACT_FILE).is_file():
@@ -471,7 +478,6 @@ def _multi_report(spec: Spec, solved: "object", matrix: MatrixResult, counts: di
 
 def _table_model_for(spec: Spec, data_path: Path) -> CombinatorialModel:
     """The model of the table a data file holds, named by the file (``invoice.csv``)."""
-    from coverage_gen.errors import spec_error
     from coverage_gen.spec.multitable import table_model
 
     for table in spec.tables:
@@ -551,13 +557,20 @@ def _infeasible(model: CombinatorialModel, conflict: Sequence[int]) -> Infeasibl
 def _solve(model: CombinatorialModel, lowered: Lowered, build_array: Callable[..., CoveringArray],
            *, time_limit: float, progress: ProgressCallback | None) -> CoveringArray:
     """The engine on ``lowered.problem``; with PICT sub-models, hierarchically
-    (``cover.submodels``: each sub-model at its strength, then the whole at the main one)."""
-    if model.submodels:
-        from coverage_gen.engine.submodels import solve_submodels
+    (``cover.submodels``: each sub-model at its strength, then the whole at the main one).
+    A problem past the engine's size limit becomes a ``too-large`` spec error at the model."""
+    from coverage_gen.engine.tuples import ProblemTooLarge
 
-        return solve_submodels(model, lowered, seed=model.seed, time_limit=time_limit,
-                               progress=progress)
-    return build_array(lowered.problem, seed=model.seed, time_limit=time_limit, progress=progress)
+    try:
+        if model.submodels:
+            from coverage_gen.engine.submodels import solve_submodels
+
+            return solve_submodels(model, lowered, seed=model.seed, time_limit=time_limit,
+                                   progress=progress)
+        return build_array(lowered.problem, seed=model.seed, time_limit=time_limit,
+                           progress=progress)
+    except ProblemTooLarge as exc:
+        raise spec_error("too-large", Location(model.source), str(exc)) from None
 
 
 def _dead_value_warnings(

@@ -221,6 +221,12 @@ def _local_search(
     nominal = run.time_limit * (RUN_SHARE - exact_share)
     work = max(0, ls_work_budget(nominal, run.problem) - int(run.work[0]))
     work = max(work, ls_work_budget(0.02 * run.time_limit, run.problem))  # always try a little
+    counting = len(rows) * run.index.num_tsets // kern.SCAN_DISCOUNT  # the walk's first count
+    if counting >= work:  # shrink would stop before its first step (e.g. after a slow greedy)
+        run.notes.append(f"local search skipped: counting the greedy's {len(rows)} rows alone "
+                         f"({counting} work units) exceeds its budget ({work})")
+        run.phases.append(PhaseStats("local search", len(rows), len(rows), 0.0, "skipped"))
+        return ShrinkResult(rows, 0, False, len(rows) <= max(1, lower.value, frozen), 0, 0)
 
     def chunk_done(best: int, _steps: int) -> None:
         run.report("local search", best, lower.value)

@@ -140,6 +140,7 @@ class MultiSolution:
 def solve_tables(spec: Spec, *, time_limit: float = 5.0, progress: object = None) -> MultiSolution:
     """Per-table covering arrays plus the cross-table array along ``coverage.across``."""
     from coverage_gen.engine.search import Unsatisfiable, build_array
+    from coverage_gen.engine.tuples import ProblemTooLarge
 
     lowered: dict[str, Lowered] = {}
     own: dict[str, CoveringArray] = {}
@@ -157,6 +158,8 @@ def solve_tables(spec: Spec, *, time_limit: float = 5.0, progress: object = None
             raise InfeasibleSpecError([Diagnostic(
                 "unsatisfiable", table.loc,
                 f"the rules of table '{table.name}' admit no valid row")]) from None
+        except ProblemTooLarge as exc:
+            raise SpecError([Diagnostic("too-large", table.loc, f"table '{table.name}': {exc}")]) from None
     linked_rows: dict[str, np.ndarray] = {}
     across = None
     chain: tuple[tuple[str, str | None, str | None], ...] = ()
@@ -175,6 +178,9 @@ def solve_tables(spec: Spec, *, time_limit: float = 5.0, progress: object = None
             raise InfeasibleSpecError([Diagnostic(
                 "unsatisfiable", Location(spec.source),
                 "the tables' rules admit no row for the coverage.across fields")]) from None
+        except ProblemTooLarge as exc:
+            raise SpecError([Diagnostic("too-large", Location(spec.source, path=("coverage", "across")),
+                                        f"coverage.across: {exc}")]) from None
         linked_rows = _complete_linked(spec, lowered, across.rows)
     arrays = {}
     for name, low in lowered.items():

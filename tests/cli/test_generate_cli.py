@@ -131,3 +131,14 @@ def test_bad_input_exits_nonzero_with_location_and_writes_nothing(
     assert where in result.stderr
     assert result.stderr.count("error:") >= 1 and "Traceback" not in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_too_large_strength_is_refused_at_once_naming_what_fits(runner: CliRunner, tmp_path: Path) -> None:
+    # GCC at t=4 is 1.1e9 tuples: it once ran 10 minutes and 20 GB before it was killed.
+    out = tmp_path / "out"
+    model = BENCHMARKS / "GCC.txt"
+    result = runner.invoke(main, ["generate", str(model), "-t", "4", "-o", str(out), "--time-limit", "2"])
+    assert result.exit_code == 3, result.output
+    assert f"{model}: error:" in result.stderr and "[too-large]" in result.stderr
+    assert "strength 3 or lower" in result.stderr and "Traceback" not in result.output
+    assert not out.exists() or not any(out.iterdir())

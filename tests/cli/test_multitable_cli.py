@@ -173,3 +173,17 @@ def test_multitable_spec_error_exit_code(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(tmp_path / "o")])
     assert result.exit_code == 3
     assert "cycle" in result.output and "bad.yaml:" in result.output
+
+
+def test_table_past_the_engine_limit_is_a_located_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coverage_gen.engine import tuples
+
+    monkeypatch.setattr(tuples, "MAX_TUPLES", 10)  # every table of the example is larger
+    spec = EXAMPLES / "accounts_payable" / "spec.yaml"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(out), "-q"])
+    assert result.exit_code == 3, result.output
+    assert f"{spec}:" in result.stderr and "[too-large]" in result.stderr and "table '" in result.stderr
+    assert not out.exists() or not any(out.iterdir())

@@ -129,3 +129,16 @@ def test_progress_is_reported() -> None:
     phases = [c[0] for c in calls]
     assert phases[0] == "analysis" and "greedy" in phases and "local search" in phases
     assert all(c[3] >= 0 for c in calls)
+
+
+def test_local_search_is_skipped_when_its_first_count_exceeds_the_budget() -> None:
+    # 2^30 at t=3 under a 1 ms limit: counting the greedy's rows (rows x 4060 t-sets) costs
+    # more than the whole budget, so the walk would stop before its first step anyway.
+    problem = CoverageProblem((2,) * 30, 3)
+    ca = build_array(problem, seed=0, time_limit=0.001)
+    check(problem, ca.rows)
+    walk = next(p for p in ca.phases if p.name == "local search")
+    greedy = next(p for p in ca.phases if p.name == "greedy")
+    assert walk.detail == "skipped" and walk.rows_after == walk.rows_before == greedy.rows_after
+    assert any(note.startswith("local search skipped") for note in ca.notes)
+    assert ca.exit_reason is ExitReason.TIME_LIMIT
