@@ -778,3 +778,118 @@ def sa_run(
                     st[ST_WORK] += tb.fts_ptr[dcells[a] + 1] - tb.fts_ptr[dcells[a]]
                 apply_move(tb, coverable, cnt, unc_list, unc_pos, st, rows, r, dcells, dvals, nd)
         st[ST_STEP] += 1
+
+
+# ---------------------------------------------------------------------------- cyclic seeds
+# Arrays invariant under rotating the k columns: ``m`` base rows, each developed into its k
+# rotations (row (b, s)[c] = base[b, (c + s) % k]), plus the v constant rows. A t-set and
+# its rotations are then covered alike, so counts are kept per orbit representative
+# (``reps``) only: ``cnt[r, code]`` rows hold value tuple ``code`` on rep ``r``.
+
+
+@njit(cache=True, inline="always")
+def _cyc_code(base: np.ndarray, b: int, reps: np.ndarray, r: int, s: int, k: int, v: int) -> int:
+    code = 0
+    for j in range(reps.shape[1]):
+        code = code * v + base[b, (reps[r, j] + s) % k]
+    return code
+
+
+@njit(cache=True)
+def _cyc_touch(base: np.ndarray, b: int, c: int, reps: np.ndarray, k: int, v: int,
+               cnt: np.ndarray, sign: int) -> int:
+    """Add (``sign`` 1) or remove (-1) the rotations of base ``b`` whose column ``c`` falls
+    on a rep; returns the change of the uncovered count. On one rep, distinct positions
+    ``j`` mean distinct rotations, so each developed row is touched once."""
+    d = 0
+    for r in range(reps.shape[0]):
+        for j in range(reps.shape[1]):
+            code = _cyc_code(base, b, reps, r, (c - reps[r, j]) % k, k, v)
+            if sign < 0:
+                cnt[r, code] -= 1
+                if cnt[r, code] == 0:
+                    d += 1
+            else:
+                if cnt[r, code] == 0:
+                    d -= 1
+                cnt[r, code] += 1
+    return d
+
+
+@njit(cache=True)
+def cyclic_step_work(m: int, k: int, v: int, reps: np.ndarray) -> int:
+    """Work units of one tabu step: every cell, every value, two touches of t rows per rep."""
+    return m * k * v * 2 * reps.shape[0] * reps.shape[1]
+
+
+@njit(cache=True)
+def cyclic_tabu(base: np.ndarray, reps: np.ndarray, v: int, rng: np.ndarray, max_work: int,
+                tenure: int) -> int:
+    """Tabu search on the base rows (in place) towards a complete cyclic array: each step
+    takes the best non-tabu change of one cell (ties at random; a tabu change only when it
+    beats the best). Returns the uncovered orbit tuples of the best base, which ``base``
+    then holds. Work: the look-ups, one unit per developed row touched."""
+    m, k = base.shape
+    t = reps.shape[1]
+    cnt = np.zeros((reps.shape[0], v ** t), dtype=np.int32)
+    for r in range(reps.shape[0]):
+        for a in range(v):
+            cnt[r, a * ((v ** t - 1) // (v - 1))] += 1  # the constant row a
+        for b in range(m):
+            for s in range(k):
+                cnt[r, _cyc_code(base, b, reps, r, s, k, v)] += 1
+    unc = 0
+    for r in range(cnt.shape[0]):
+        for code in range(cnt.shape[1]):
+            if cnt[r, code] == 0:
+                unc += 1
+    best = unc
+    best_base = base.copy()
+    tabu = np.zeros((m, k), dtype=np.int64)
+    steps = max(1, max_work // cyclic_step_work(m, k, v, reps))
+    for step in range(steps):
+        if unc == 0:
+            break
+        bd = 1 << 30
+        bb = -1
+        bc = -1
+        bv = -1
+        ties = 0
+        for b in range(m):
+            for c in range(k):
+                old = base[b, c]
+                d0 = _cyc_touch(base, b, c, reps, k, v, cnt, -1)
+                for nv in range(v):
+                    if nv == old:
+                        continue
+                    base[b, c] = nv
+                    d = d0 + _cyc_touch(base, b, c, reps, k, v, cnt, 1)
+                    _cyc_touch(base, b, c, reps, k, v, cnt, -1)
+                    if tabu[b, c] > step and unc + d >= best:
+                        continue
+                    if d < bd:
+                        bd = d
+                        bb = b
+                        bc = c
+                        bv = nv
+                        ties = 1
+                    elif d == bd:
+                        ties += 1
+                        if rng_below(rng, ties) == 0:
+                            bb = b
+                            bc = c
+                            bv = nv
+                base[b, c] = old
+                _cyc_touch(base, b, c, reps, k, v, cnt, 1)
+        if bb < 0:
+            continue  # every change tabu and none improving: wait for the tenures to end
+        _cyc_touch(base, bb, bc, reps, k, v, cnt, -1)
+        base[bb, bc] = bv
+        _cyc_touch(base, bb, bc, reps, k, v, cnt, 1)
+        unc += bd
+        tabu[bb, bc] = step + tenure + rng_below(rng, 3)
+        if unc < best:
+            best = unc
+            best_base[:, :] = base
+    base[:, :] = best_base
+    return best
