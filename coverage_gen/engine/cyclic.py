@@ -36,6 +36,9 @@ ROWS_SHARE = 0.8
 # did worse still (1 run of 4 at 3e8 units, none of 24 at 1e8).
 ROUND_STEPS = 5_000
 TABU_TENURE = 6  # steps a changed cell stays fixed, plus 0-2 at random
+# Rounds without gain after which a fresh basin starts: at 60 s, 3^13 seeds 2 and 3 spent
+# some 20 rounds redrawing rows of one base that stayed 1-2 orbit tuples short.
+FRESH_AFTER = 6
 
 
 def applies(problem: CoverageProblem) -> bool:
@@ -88,24 +91,34 @@ class CyclicSeed:
 
 def search_base(m: int, k: int, v: int, reps: np.ndarray, *, seed: int, max_work: int,
                 deadline: float | None = None) -> tuple[np.ndarray, int, int, bool]:
-    """Iterated tabu search: rounds of ROUND_STEPS, the first from random base rows, each
-    later one from the best base so far with one base row drawn afresh, until a round
-    leaves no orbit tuple uncovered, ``max_work`` is spent or (a safety stop) ``deadline``
-    passes. Returns ``(base, uncovered orbit tuples, work spent, deadline hit)``."""
+    """Iterated tabu search: rounds of ROUND_STEPS, each from the best base of the current
+    basin with one base row drawn afresh; a basin starts from random base rows, and a new
+    one after FRESH_AFTER rounds without gain. Ends when a round leaves no orbit tuple
+    uncovered, ``max_work`` is spent or (a safety stop) ``deadline`` passes. Returns
+    ``(best base, its uncovered orbit tuples, work spent, deadline hit)``."""
     rng = kern.new_rng(seed)
     round_work = ROUND_STEPS * kern.cyclic_step_work(m, k, v, reps)
-    best = _random_rows(rng, m, k, v)
-    best_left, spent, late = -1, 0, False
+    start = _random_rows(rng, m, k, v)
+    best, best_left = start, -1
+    basin, basin_left, stale = start, -1, 0
+    spent, late = 0, False
     while spent < max_work and best_left != 0:
         if best_left >= 0 and deadline is not None and time.monotonic() >= deadline:
             late = True
             break
-        base = best.copy()
-        if best_left >= 0:
-            base[kern.rng_below(rng, m)] = _random_rows(rng, 1, k, v)[0]
+        if stale >= FRESH_AFTER:
+            base, basin_left, stale = _random_rows(rng, m, k, v), -1, 0
+        else:
+            base = basin.copy()
+            if basin_left >= 0:
+                base[kern.rng_below(rng, m)] = _random_rows(rng, 1, k, v)[0]
         run = min(round_work, max_work - spent)
         left = int(kern.cyclic_tabu(base, reps, v, rng, run, TABU_TENURE))
         spent += run
+        if basin_left < 0 or left < basin_left:
+            basin, basin_left, stale = base, left, 0
+        else:
+            stale += 1
         if best_left < 0 or left < best_left:
             best, best_left = base, left
     return best, best_left, spent, late

@@ -202,13 +202,13 @@ def _cyclic(
     run: _Run, coverable: np.ndarray, oracle: RowOracle, rows: np.ndarray, lower: LowerBound
 ) -> np.ndarray:
     """A cyclic seed array instead of the greedy's, when one is smaller (see engine/cyclic)."""
-    if not cyclic.applies(run.problem):
+    if not cyclic.applies(run.problem) or len(rows) <= lower.value:
         return rows
     t0 = time.monotonic()
     found = cyclic.cyclic_seed(
         run.problem, run.index, coverable, oracle, len(rows), seed=run.seed,
         max_work=ls_work_budget(CYCLIC_SHARE * run.time_limit, run.problem),
-        deadline=run.start + run.time_limit * (GREEDY_WALL_SHARE + CYCLIC_SHARE),
+        deadline=run.end - run.time_limit * LS_MIN_SHARE / 2,  # leaves the walk some time
     )
     run.work[0] += found.work
     if found.deadline_hit:

@@ -85,3 +85,20 @@ def test_peer_cells_report_incomplete_and_violating_output(bench) -> None:
     assert bench.peer_cell(ok) == ("12", 12)
     assert bench.peer_cell(bad) == ("11 incomplete (68 missing), violates (2 rows)", None)
     assert bench.peer_cell({"status": "timeout", "timeout": 120}) == ("timeout >120s", None)
+
+
+def _record(name: str, pict: int | None, greedy_rows: int, greedy_s: float) -> dict:
+    ours = {"status": "ok", "size": greedy_rows, "verify": {"status": "ok", "ok": True},
+            "phases": [{"name": "greedy", "rows_after": greedy_rows, "seconds": greedy_s}]}
+    return {"instance": {"name": name, "file": f"{name}.txt", "strength": 3, "pict": pict,
+                         "best_known": None, "lower_bound": 1},
+            "peers": {}, "ours": {"10": ours}}
+
+
+def test_greedy_target_checks_time_even_where_pict_gave_no_array(bench) -> None:
+    records = [_record("Small", 100, 105, 0.1), _record("Huge", None, 400, 7.9),
+               _record("Loose", 100, 120, 0.1)]
+    line = next(x for x in bench.summarise(records, "10") if x.startswith("Target greedy"))
+    assert "1/3 instances" in line and "NOT met" in line
+    assert "Huge t=3 (greedy 400 PICT timed out, 7.9 s)" in line
+    assert "Loose t=3 (greedy 120 vs PICT 100" in line
