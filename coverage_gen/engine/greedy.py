@@ -52,8 +52,9 @@ class GreedyBudget:
     per row stop growing past ``_LEAN_ROW_WORK`` (one candidate for an expensive early row,
     a few for a cheap late one; on GCC at t = 3, 106 rows in 5.0 s against 109 in 6.7 s
     unbudgeted and 121 with one candidate a row). It always finishes: the first complete
-    array is the anytime guarantee. ``lean_rows`` counts the rows built lean; ``deadline_hit`` says the
-    clock (not the work budget) made the switch, so the rows may differ between machines.
+    array is the anytime guarantee. ``lean_rows`` counts the rows built lean;
+    ``deadline_hit`` says the clock (not the work budget) made the switch, so the rows may
+    differ between machines.
     """
 
     max_work: int | None = None
