@@ -11,7 +11,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from coverage_gen.engine._kernels import FREE, Tables, decode_into, rng_below, shuffle, tuple_id
+from coverage_gen.engine._kernels import (
+    FREE, Tables, decode_into, rng_below, shuffle, tset_of, tuple_id,
+)
 
 
 # ---------------------------------------------------------------------------- counts and rows
@@ -33,6 +35,17 @@ def init_greedy_counts(
                     fv_unc[tb.tsets[s, j], rest // r] += 1
                     rest = rest % r
         tset_unc[s] = c
+
+
+@njit(cache=True)
+def pack_bits(uncov: np.ndarray) -> np.ndarray:
+    """``uncov`` as a bit set (``uint64[ceil(N / 64)]``, bit ``i & 63`` of word ``i >> 6``)."""
+    n = uncov.shape[0]
+    bits = np.zeros((n + 63) >> 6, dtype=np.uint64)
+    for i in range(n):
+        if uncov[i]:
+            bits[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+    return bits
 
 
 @njit(cache=True)
@@ -78,40 +91,126 @@ def redundant_rows(tb: Tables, rows: np.ndarray, frozen: int, cnt: np.ndarray) -
     return drop
 
 
+@njit(cache=True)
+def redundant_owned_rows(
+    tb: Tables, rows: np.ndarray, frozen: int, owned: np.ndarray, owned_ptr: np.ndarray
+) -> np.ndarray:
+    """:func:`redundant_rows` for greedy rows, from the tuples each row covered first
+    (``owned[owned_ptr[r]:owned_ptr[r + 1]]``); the same decisions at a fraction of the cost.
+
+    A row's other tuples are held by the earlier rows that covered them first, so the row
+    is redundant exactly when every tuple it covered first is held by a later row still
+    kept; rows are decided from the last back, so "still kept" is final when asked. A
+    needed row usually shows it on its first such tuple, so no cover counts are built.
+    """
+    n = rows.shape[0]
+    drop = np.zeros(n, dtype=np.bool_)
+    for r in range(n - 1, frozen - 1, -1):
+        needed = False
+        for i in range(owned_ptr[r], owned_ptr[r + 1]):
+            tid = owned[i]
+            s = tset_of(tb, tid)
+            held = False
+            for r2 in range(r + 1, n):
+                if not drop[r2] and tuple_id(tb, rows[r2], s) == tid:
+                    held = True
+                    break
+            if not held:
+                needed = True
+                break
+        drop[r] = not needed
+    return drop
+
+
 # ---------------------------------------------------------------------------- greedy, live lists
 # On big t = 3 models most t-sets are fully covered after a few dozen rows, yet the plain
 # greedy kernels visit every t-set of a factor (random access into ``tset_unc``) for every
 # cell of every candidate. The ``*_live`` variants visit only "live" t-sets (some tuple still
-# uncovered), kept in compacted per-factor segments ``live_set/live_pos[fts_ptr[f] :
-# fts_ptr[f] + live_len[f]]`` (in the original order) and a global list ``gl[:gl_len[0]]``
-# (increasing t-set ids). Fully covered t-sets contribute nothing to any score, tie or
-# random draw, so the results are identical to the plain kernels; only the cost drops.
+# uncovered), kept in per-factor segments ``ent[fts_ptr[f] : fts_ptr[f] + live_len[f]]``
+# (packed entries, in the original order) and a global list ``gl[:gl_len[0]]`` (increasing
+# t-set ids). The caller compacts them now and then (dead t-sets may linger in between).
+# Fully covered t-sets contribute nothing to any score, tie or random draw, so the results
+# are identical to the plain kernels; only the cost drops.
+
+# Columns of a packed entry (:func:`live_entries`): the t-set, its first tuple id, the t - 1
+# other factors, their radices, the radix of the entry's own factor (column 2t), and last
+# the run length: how many entries from this one on share its first other factor.
+ENT_SET = 0
+ENT_OFFSET = 1
+ENT_OTHERS = 2
+
+
+@njit(cache=True)
+def live_entries(tb: Tables) -> np.ndarray:
+    """The per-factor entries of ``fts_set`` packed for the scan: ``int32[E, 2t+1]``, row
+    ``m`` holding the t-set ``s``, ``offsets[s]``, the other factors (t-set order), their
+    radices, and the radix of the entry's own factor (see ``ENT_*``).
+
+    Everything :func:`_score_values_live` reads for an entry sits in one row, read in
+    order; the scattered look-ups into the t-set tables were most of its cost (GCC t=3:
+    27 ms against 16 ms per candidate). int32 holds every field: the engine refuses
+    models past 10^8 tuples (``engine.tuples``), and :func:`greedy_array` checks it.
+    """
+    t = tb.tsets.shape[1]
+    n = tb.fts_set.shape[0]
+    ent = np.empty((n, 2 * t + 2), dtype=np.int32)
+    for m in range(n):
+        s = tb.fts_set[m]
+        pos = tb.fts_pos[m]
+        ent[m, ENT_SET] = s
+        ent[m, ENT_OFFSET] = tb.offsets[s]
+        i = 0
+        for j in range(t):
+            if j != pos:
+                ent[m, ENT_OTHERS + i] = tb.tsets[s, j]
+                ent[m, ENT_OTHERS + t - 1 + i] = tb.radix[s, j]
+                i += 1
+        ent[m, 2 * t] = tb.radix[s, pos]
+    for f in range(tb.levels.shape[0]):
+        _mark_runs(ent, tb.fts_ptr[f], tb.fts_ptr[f + 1])
+    return ent
+
+
+@njit(cache=True, inline="always")
+def _mark_runs(ent: np.ndarray, lo: int, hi: int) -> None:
+    """Run lengths (last column) of ``ent[lo:hi]``: entries in t-set order share their
+    first other factor in long runs (t-set ids are lexicographic), which the scan skips
+    whole while that factor is unassigned."""
+    last = ent.shape[1] - 1
+    for m in range(hi - 1, lo - 1, -1):
+        if m + 1 < hi and ent[m + 1, ENT_OTHERS] == ent[m, ENT_OTHERS]:
+            ent[m, last] = ent[m + 1, last] + 1
+        else:
+            ent[m, last] = 1
 
 
 @njit(cache=True)
 def live_compact(
-    tb: Tables, tset_unc: np.ndarray, live_set: np.ndarray, live_pos: np.ndarray,
-    live_len: np.ndarray, gl: np.ndarray, gl_len: np.ndarray,
+    tb: Tables, tset_unc: np.ndarray, ent: np.ndarray, live_len: np.ndarray, gl: np.ndarray,
+    gent: np.ndarray, gl_len: np.ndarray,
 ) -> int:
-    """Drop t-sets without uncovered tuples from the live lists (order kept); returns the
-    number of per-factor live entries left."""
+    """Drop t-sets without uncovered tuples from the live lists (order kept; ``gent`` moves
+    with ``gl``); returns the number of per-factor live entries left."""
     total = 0
     for f in range(tb.levels.shape[0]):
         base = tb.fts_ptr[f]
         m = 0
         for i in range(live_len[f]):
-            s = live_set[base + i]
-            if tset_unc[s] > 0:
-                live_set[base + m] = s
-                live_pos[base + m] = live_pos[base + i]
+            if tset_unc[ent[base + i, ENT_SET]] > 0:
+                if m != i:
+                    ent[base + m] = ent[base + i]
                 m += 1
+        if m != live_len[f]:
+            _mark_runs(ent, base, base + m)
         live_len[f] = m
         total += m
     m = 0
     for i in range(gl_len[0]):
         s = gl[i]
         if tset_unc[s] > 0:
-            gl[m] = s
+            if m != i:
+                gl[m] = s
+                gent[m] = gent[i]
             m += 1
     gl_len[0] = m
     return total
@@ -119,31 +218,38 @@ def live_compact(
 
 @njit(cache=True, inline="always")
 def _score_values_live(
-    tb: Tables, uncov: np.ndarray, row: np.ndarray, f: int, newcov: np.ndarray,
-    live_set: np.ndarray, live_pos: np.ndarray, live_len: np.ndarray,
+    tb: Tables, ubits: np.ndarray, row: np.ndarray, f: int, newcov: np.ndarray,
+    ent: np.ndarray, live_len: np.ndarray,
 ) -> None:
-    """:func:`score_values` over the live t-sets of ``f`` only."""
+    """:func:`score_values` over the live t-sets of ``f`` only, from the packed entries
+    (:func:`live_entries`) and the uncovered tuples as bits (:func:`pack_bits`): only
+    ``ubits`` is read out of order, and a bit set fits the caches a bool array missed."""
     t = tb.tsets.shape[1]
+    rad = ENT_OTHERS + t - 1
     for v in range(tb.levels[f]):
         newcov[v] = 0
-    b0 = tb.fts_ptr[f]
-    for m in range(b0, b0 + live_len[f]):
-        s = live_set[m]
-        pos = live_pos[m]
-        base = tb.offsets[s]
+    run = 2 * t + 1
+    m = tb.fts_ptr[f]
+    end = m + live_len[f]
+    while m < end:
+        if t > 1 and row[ent[m, ENT_OTHERS]] < 0:
+            m += ent[m, run]  # the whole run waits on that factor
+            continue
+        base = np.int64(ent[m, ENT_OFFSET])
         ok = True
-        for j in range(t):
-            if j != pos:
-                x = row[tb.tsets[s, j]]
-                if x < 0:
-                    ok = False
-                    break
-                base += x * tb.radix[s, j]
+        for j in range(t - 1):
+            x = row[ent[m, ENT_OTHERS + j]]
+            if x < 0:
+                ok = False
+                break
+            base += x * ent[m, rad + j]
         if ok:
-            r = tb.radix[s, pos]
+            r = ent[m, 2 * t]
             for v in range(tb.levels[f]):
-                if uncov[base + v * r]:
+                i = base + v * r
+                if (ubits[i >> 6] >> (i & 63)) & 1:
                     newcov[v] += 1
+        m += 1
 
 
 @njit(cache=True)
@@ -333,9 +439,10 @@ def _assign(tb, dom, size, trail, tlen, queue, queued, f: int, v: int) -> bool:
 
 @njit(cache=True)
 def _build_candidate_live(
-    tb: Tables, uncov: np.ndarray, tset_unc: np.ndarray, fv_unc: np.ndarray, rng: np.ndarray,
-    row: np.ndarray, order: np.ndarray, newcov: np.ndarray, live_set: np.ndarray,
-    live_pos: np.ndarray, live_len: np.ndarray, gl: np.ndarray, gl_len: int,
+    tb: Tables, uncov: np.ndarray, ubits: np.ndarray, tset_unc: np.ndarray,
+    fv_unc: np.ndarray, rng: np.ndarray, row: np.ndarray, order: np.ndarray,
+    newcov: np.ndarray, ent: np.ndarray,
+    live_len: np.ndarray, gl: np.ndarray, gl_len: int,
     dom: np.ndarray, size: np.ndarray, trail: np.ndarray, tlen: np.ndarray,
     queue: np.ndarray, queued: np.ndarray, tried: np.ndarray,
 ) -> int:
@@ -356,11 +463,17 @@ def _build_candidate_live(
             if not _assign(tb, dom, size, trail, tlen, queue, queued, f, row[f]):
                 return -1
     m = free_order(row, rng, order)
+    # Every t-set's tuple is completed once: by the seed tuple (its own t-set, uncovered)
+    # or when its last factor takes a value, which ``newcov`` scored; so the new coverage
+    # is the sum of the chosen scores, and no final pass over the t-sets is needed.
+    c = 1
     for i in range(m):
         f = order[i]
-        _score_values_live(tb, uncov, row, f, newcov, live_set, live_pos, live_len)
+        _score_values_live(tb, ubits, row, f, newcov, ent, live_len)
         if not tb.constrained[f]:
-            row[f] = _best_value(tb, fv_unc, rng, newcov, f, dom, tried, False)
+            v = _best_value(tb, fv_unc, rng, newcov, f, dom, tried, False)
+            row[f] = v
+            c += newcov[v]
             continue
         for v in range(tb.levels[f]):
             tried[v] = False
@@ -370,13 +483,9 @@ def _build_candidate_live(
                 return -1
             if _assign(tb, dom, size, trail, tlen, queue, queued, f, v):
                 row[f] = v
+                c += newcov[v]
                 break
             tried[v] = True
-    c = 0
-    for i in range(gl_len):
-        s = gl[i]
-        if uncov[tuple_id(tb, row, s)]:
-            c += 1
     return c
 
 
@@ -408,8 +517,8 @@ def _best_value(
 
 @njit(cache=True)
 def best_candidate_live(
-    tb: Tables, uncov: np.ndarray, tset_unc: np.ndarray, fv_unc: np.ndarray, rng: np.ndarray,
-    n_cand: int, out_row: np.ndarray, live_set: np.ndarray, live_pos: np.ndarray,
+    tb: Tables, uncov: np.ndarray, ubits: np.ndarray, tset_unc: np.ndarray,
+    fv_unc: np.ndarray, rng: np.ndarray, n_cand: int, out_row: np.ndarray, ent: np.ndarray,
     live_len: np.ndarray, gl: np.ndarray, gl_len: np.ndarray,
     dom: np.ndarray, size: np.ndarray, trail: np.ndarray, tlen: np.ndarray,
     queue: np.ndarray, queued: np.ndarray, tried: np.ndarray,
@@ -422,8 +531,8 @@ def best_candidate_live(
     newcov = np.empty(tb.levels.max(), dtype=np.int64)
     best = -1
     for _ in range(n_cand):
-        gain = _build_candidate_live(tb, uncov, tset_unc, fv_unc, rng, row, order, newcov,
-                                     live_set, live_pos, live_len, gl, gl_len[0],
+        gain = _build_candidate_live(tb, uncov, ubits, tset_unc, fv_unc, rng, row, order, newcov,
+                                     ent, live_len, gl, gl_len[0],
                                      dom, size, trail, tlen, queue, queued, tried)
         if gain > best:
             best = gain
@@ -433,30 +542,56 @@ def best_candidate_live(
 
 @njit(cache=True)
 def score_values_live(
-    tb: Tables, uncov: np.ndarray, row: np.ndarray, f: int, newcov: np.ndarray,
-    live_set: np.ndarray, live_pos: np.ndarray, live_len: np.ndarray,
+    tb: Tables, ubits: np.ndarray, row: np.ndarray, f: int, newcov: np.ndarray,
+    ent: np.ndarray, live_len: np.ndarray,
 ) -> None:
     """:func:`_score_values_live` callable from Python (the oracle fallback row)."""
-    _score_values_live(tb, uncov, row, f, newcov, live_set, live_pos, live_len)
+    _score_values_live(tb, ubits, row, f, newcov, ent, live_len)
 
 
 @njit(cache=True)
 def commit_row_live(
-    tb: Tables, uncov: np.ndarray, tset_unc: np.ndarray, fv_unc: np.ndarray, row: np.ndarray,
-    gl: np.ndarray, gl_len: np.ndarray,
+    tb: Tables, uncov: np.ndarray, ubits: np.ndarray, tset_unc: np.ndarray,
+    fv_unc: np.ndarray, row: np.ndarray, gl: np.ndarray, gent: np.ndarray,
+    gl_len: np.ndarray, died: np.ndarray, owned: np.ndarray, n_owned: np.ndarray,
 ) -> int:
     """Mark the tuples of a complete row covered, visiting only the live t-sets (the
-    others hold no uncovered tuple); returns how many were new."""
+    others hold no uncovered tuple; their tuple ids from the packed ``gent``); returns how
+    many were new. ``died[0]`` grows by the t-sets this row covered completely; the new
+    tuples are appended to ``owned[n_owned[0]:]`` (for :func:`redundant_owned_rows`)."""
     t = tb.tsets.shape[1]
     c = 0
     for i in range(gl_len[0]):
-        s = gl[i]
-        tid = tuple_id(tb, row, s)
-        if uncov[tid]:
+        tid = np.int64(gent[i, 0])
+        for j in range(t):
+            tid += row[gent[i, 1 + j]] * gent[i, 1 + t + j]
+        bit = np.uint64(1) << np.uint64(tid & 63)
+        if ubits[tid >> 6] & bit:
+            s = gl[i]
             uncov[tid] = False
+            ubits[tid >> 6] &= ~bit
+            owned[n_owned[0]] = tid
+            n_owned[0] += 1
             tset_unc[s] -= 1
+            if tset_unc[s] == 0:
+                died[0] += 1
             for j in range(t):
-                f = tb.tsets[s, j]
+                f = gent[i, 1 + j]
                 fv_unc[f, row[f]] -= 1
             c += 1
     return c
+
+
+@njit(cache=True)
+def global_entries(tb: Tables) -> np.ndarray:
+    """The t-sets packed for :func:`commit_row_live`, in id order (kept beside ``gl``):
+    ``int32[S, 2t+1]``, row ``s`` holding ``offsets[s]``, the t factors, their radices."""
+    t = tb.tsets.shape[1]
+    n = tb.tsets.shape[0]
+    gent = np.empty((n, 2 * t + 1), dtype=np.int32)
+    for s in range(n):
+        gent[s, 0] = tb.offsets[s]
+        for j in range(t):
+            gent[s, 1 + j] = tb.tsets[s, j]
+            gent[s, 1 + t + j] = tb.radix[s, j]
+    return gent

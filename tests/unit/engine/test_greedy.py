@@ -209,8 +209,56 @@ def test_live_lists_give_the_plain_kernels_result(levels: tuple[int, ...], t: in
     problem = CoverageProblem(levels, t)
     coverable = np.ones(index_for(problem).num_tuples, dtype=bool)
     for seed in (0, 3):
-        live = greedy_array(problem, index_for(problem), coverable, BruteOracle(problem), seed=seed)
-        assert np.array_equal(live, _plain_kernel_greedy(problem, coverable, seed))
+        plain = _plain_kernel_greedy(problem, coverable, seed)
+        # compacting after every row that kills a t-set, at the default rate, and never
+        for compact_when in (1 << 40, greedy_mod._COMPACT_WHEN, 0):
+            monkeypatch.setattr(greedy_mod, "_COMPACT_WHEN", compact_when)
+            live = greedy_array(problem, index_for(problem), coverable, BruteOracle(problem),
+                                seed=seed)
+            assert np.array_equal(live, plain), (seed, compact_when)
+
+
+@pytest.mark.parametrize("levels,t", [((3,) * 6, 3), ((2, 3, 2, 4, 2), 2)])
+def test_owned_tuple_redundancy_matches_cover_counts(levels: tuple[int, ...], t: int) -> None:
+    """The greedy's redundancy pass (from the tuples each row covered first) drops exactly
+    the rows the count-based pass drops, on arrays full of redundant rows."""
+    from coverage_gen.engine import _greedy_kernels as gk
+    from coverage_gen.engine.greedy import tables_for
+
+    problem = CoverageProblem(levels, t)
+    index = index_for(problem)
+    tb = tables_for(problem, index)
+    gen = np.random.default_rng(5)
+    dropped = 0
+    for trial in range(20):
+        n = int(gen.integers(5, 60))
+        rows = np.stack([gen.integers(0, v, size=n) for v in levels], axis=1).astype(np.int64)
+        rows[n // 2:] = rows[gen.integers(0, n, size=n - n // 2)]  # duplicates: redundant
+        frozen = int(gen.integers(0, 3))
+        uncov = np.ones(index.num_tuples, dtype=np.bool_)
+        tset_unc = np.zeros(index.num_tsets, dtype=np.int64)
+        fv_unc = np.zeros((len(levels), max(levels)), dtype=np.int64)
+        gk.init_greedy_counts(tb, uncov, tset_unc, fv_unc)
+        gl = np.arange(index.num_tsets, dtype=np.int64)
+        gl_len = np.array([index.num_tsets], dtype=np.int64)
+        owned = np.empty(index.num_tuples, dtype=np.int32)
+        n_owned = np.zeros(1, dtype=np.int64)
+        ptr = [0]
+        ubits, gent = gk.pack_bits(uncov), gk.global_entries(tb)
+        for row in rows:
+            gk.commit_row_live(tb, uncov, ubits, tset_unc, fv_unc, row, gl, gent, gl_len,
+                               np.zeros(1, dtype=np.int64), owned, n_owned)
+            ptr.append(int(n_owned[0]))
+        cnt = np.zeros(index.num_tuples, dtype=np.int64)
+        for row in rows:
+            for s in range(index.num_tsets):
+                cnt[index.offsets[s] + sum(int(row[f]) * int(r) for f, r in
+                                           zip(index.tsets[s], index.radix[s]))] += 1
+        expected = gk.redundant_rows(tb, rows, frozen, cnt)
+        got = gk.redundant_owned_rows(tb, rows, frozen, owned, np.array(ptr, dtype=np.int64))
+        assert np.array_equal(got, expected), trial
+        dropped += int(expected.any())
+    assert dropped >= 10  # the duplicates make most trials drop rows
 
 
 @pytest.mark.parametrize("grow", [0, 1, 10**9])
