@@ -974,6 +974,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def write(records: list[dict[str, Any]]) -> None:
         meta["elapsed"] = f"{time.perf_counter() - start:.0f} s"
+        _set_peer_window(meta, records)
         if a.peers_only:
             return
         out_md.parent.mkdir(parents=True, exist_ok=True)
@@ -1010,13 +1011,18 @@ def _render_only(out_md: Path, opts: Options) -> int:
     meta.setdefault("elapsed", "?")
     meta["peers"] = opts.peers
     meta["peer_timeout"] = opts.peer_timeout
-    dates = sorted({p.get("measured", "?") for r in data["records"] for p in r["peers"].values()
-                    if p.get("measured")})
-    if dates:
-        meta["peers_measured"] = f"{dates[0]} .. {dates[-1]} UTC"
+    _set_peer_window(meta, data["records"])
     _atomic_write(out_md, render_markdown(data["records"], meta))
     _atomic_write(out_md.with_suffix(".json"), json.dumps(data, indent=1))
     return 0
+
+
+def _set_peer_window(meta: dict[str, Any], records: list[dict[str, Any]]) -> None:
+    """When the peer results shown were measured (cached ones keep their own date)."""
+    dates = sorted({p["measured"] for r in records for p in r["peers"].values()
+                    if p.get("measured")})
+    if dates:
+        meta["peers_measured"] = f"{dates[0]} .. {dates[-1]} UTC"
 
 
 def _quote(arg: str) -> str:
