@@ -96,12 +96,16 @@ def redundant_owned_rows(
     tb: Tables, rows: np.ndarray, frozen: int, owned: np.ndarray, owned_ptr: np.ndarray
 ) -> np.ndarray:
     """:func:`redundant_rows` for greedy rows, from the tuples each row covered first
-    (``owned[owned_ptr[r]:owned_ptr[r + 1]]``); the same decisions at a fraction of the cost.
+    (``owned[owned_ptr[r]:owned_ptr[r + 1]]``), at a fraction of the cost.
 
-    A row's other tuples are held by the earlier rows that covered them first, so the row
-    is redundant exactly when every tuple it covered first is held by a later row still
-    kept; rows are decided from the last back, so "still kept" is final when asked. A
-    needed row usually shows it on its first such tuple, so no cover counts are built.
+    A row's other wanted tuples are held by the earlier rows that covered them first, so
+    the row is redundant exactly when every tuple it covered first is held by a later row
+    still kept; rows are decided from the last back, so "still kept" is final when asked.
+    A needed row usually shows it on its first such tuple, so no cover counts are built.
+    When the greedy covers every coverable tuple (a valid row holds no other) the
+    decisions equal those of :func:`redundant_rows`; with a partial target (the cyclic
+    completion, extending existing rows) this pass also drops rows whose only unique
+    tuples lie outside the target, which the count-based pass kept.
     """
     n = rows.shape[0]
     drop = np.zeros(n, dtype=np.bool_)

@@ -158,7 +158,8 @@ def greedy_array(
     scoring work (see :class:`GreedyBudget`); the result is always complete.
 
     Seed rows (``problem.seed_rows``, completed via :func:`complete_seed_rows`) come first
-    and are kept even when redundant; the greedy rows follow, with redundant ones dropped.
+    and are kept even when redundant; the greedy rows follow, and a row holding no
+    ``coverable`` tuple that the other rows miss is dropped.
     The result depends only on ``(problem, coverable, seed)``.
     """
     tb = tables_for(problem, index)

@@ -130,6 +130,25 @@ def test_no_redundant_rows() -> None:
         assert required_tuples(problem) - held_tuples(problem, others), f"row {i} is redundant"
 
 
+@pytest.mark.parametrize("levels,t", [((3,) * 6, 3), ((3,) * 6, 4), ((4, 3, 3, 2, 2, 2), 2)])
+def test_partial_mask_gives_a_covering_irredundant_array(levels: tuple[int, ...], t: int) -> None:
+    """With only part of the tuples to cover (the cyclic completion, extending existing rows),
+    every masked tuple is held and every row holds a masked tuple no other row holds; tuples
+    outside the mask never keep a row (the count-based pass kept such rows)."""
+    problem = CoverageProblem(levels, t)
+    index = index_for(problem)
+    gen = np.random.default_rng(11)
+    for seed in range(4):
+        mask = gen.random(index.num_tuples) < 0.5
+        rows = greedy_array(problem, index, mask, BruteOracle(problem), seed=seed)
+        held = [set(index.row_tuple_ids(row).tolist()) & set(np.flatnonzero(mask).tolist())
+                for row in rows]
+        assert set().union(*held) == set(np.flatnonzero(mask).tolist())
+        for i, mine in enumerate(held):
+            others = set().union(*(h for j, h in enumerate(held) if j != i))
+            assert mine - others, f"row {i} holds no masked tuple of its own (seed {seed})"
+
+
 @pytest.mark.parametrize("seed", [0, 7])
 def test_same_seed_same_array(seed: int) -> None:
     problem = CoverageProblem((3,) * 6 + (2,) * 3, 2)
