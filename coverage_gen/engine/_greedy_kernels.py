@@ -39,13 +39,19 @@ def init_greedy_counts(
 
 @njit(cache=True)
 def pack_bits(uncov: np.ndarray) -> np.ndarray:
-    """``uncov`` as a bit set (``uint64[ceil(N / 64)]``, bit ``i & 63`` of word ``i >> 6``)."""
+    """``uncov`` as a bit set (``uint64[ceil(N / 64)]``, bit ``i & 63`` of word ``i >> 6``):
+    the greedy's record of uncovered tuples, which fits the caches a bool array missed."""
     n = uncov.shape[0]
     bits = np.zeros((n + 63) >> 6, dtype=np.uint64)
     for i in range(n):
         if uncov[i]:
             bits[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
     return bits
+
+
+@njit(cache=True, inline="always")
+def _bit(bits: np.ndarray, i: int) -> bool:
+    return (bits[i >> 6] >> (i & 63)) & 1 != 0
 
 
 @njit(cache=True)
@@ -146,9 +152,10 @@ ENT_OTHERS = 2
 
 @njit(cache=True)
 def live_entries(tb: Tables) -> np.ndarray:
-    """The per-factor entries of ``fts_set`` packed for the scan: ``int32[E, 2t+1]``, row
+    """The per-factor entries of ``fts_set`` packed for the scan: ``int32[E, 2t+2]``, row
     ``m`` holding the t-set ``s``, ``offsets[s]``, the other factors (t-set order), their
-    radices, and the radix of the entry's own factor (see ``ENT_*``).
+    radices, the radix of the entry's own factor and the run length (see ``ENT_*``; at
+    t = 1 there are no others, and the scan never reads the run column).
 
     Everything :func:`_score_values_live` reads for an entry sits in one row, read in
     order; the scattered look-ups into the t-set tables were most of its cost (GCC t=3:
@@ -250,15 +257,14 @@ def _score_values_live(
         if ok:
             r = ent[m, 2 * t]
             for v in range(tb.levels[f]):
-                i = base + v * r
-                if (ubits[i >> 6] >> (i & 63)) & 1:
+                if _bit(ubits, base + v * r):
                     newcov[v] += 1
         m += 1
 
 
 @njit(cache=True)
 def pick_seed_tuple_live(
-    tb: Tables, uncov: np.ndarray, tset_unc: np.ndarray, rng: np.ndarray, gl: np.ndarray,
+    tb: Tables, ubits: np.ndarray, tset_unc: np.ndarray, rng: np.ndarray, gl: np.ndarray,
     gl_len: int,
 ) -> int:
     """:func:`pick_seed_tuple` over the live t-sets (same draws, same result)."""
@@ -278,7 +284,7 @@ def pick_seed_tuple_live(
         return -1
     pick = rng_below(rng, best_c)
     for tid in range(tb.offsets[best], tb.offsets[best + 1]):
-        if uncov[tid]:
+        if _bit(ubits, tid):
             if pick == 0:
                 return tid
             pick -= 1
@@ -443,10 +449,9 @@ def _assign(tb, dom, size, trail, tlen, queue, queued, f: int, v: int) -> bool:
 
 @njit(cache=True)
 def _build_candidate_live(
-    tb: Tables, uncov: np.ndarray, ubits: np.ndarray, tset_unc: np.ndarray,
-    fv_unc: np.ndarray, rng: np.ndarray, row: np.ndarray, order: np.ndarray,
-    newcov: np.ndarray, ent: np.ndarray,
-    live_len: np.ndarray, gl: np.ndarray, gl_len: int,
+    tb: Tables, ubits: np.ndarray, tset_unc: np.ndarray, fv_unc: np.ndarray,
+    rng: np.ndarray, row: np.ndarray, order: np.ndarray, newcov: np.ndarray,
+    ent: np.ndarray, live_len: np.ndarray, gl: np.ndarray, gl_len: int,
     dom: np.ndarray, size: np.ndarray, trail: np.ndarray, tlen: np.ndarray,
     queue: np.ndarray, queued: np.ndarray, tried: np.ndarray,
 ) -> int:
@@ -458,7 +463,7 @@ def _build_candidate_live(
     """
     _undo(dom, size, trail, tlen, 0)
     row[:] = FREE
-    tid = pick_seed_tuple_live(tb, uncov, tset_unc, rng, gl, gl_len)
+    tid = pick_seed_tuple_live(tb, ubits, tset_unc, rng, gl, gl_len)
     if tid < 0:
         return -1
     place_tuple(tb, tid, row)
@@ -521,8 +526,8 @@ def _best_value(
 
 @njit(cache=True)
 def best_candidate_live(
-    tb: Tables, uncov: np.ndarray, ubits: np.ndarray, tset_unc: np.ndarray,
-    fv_unc: np.ndarray, rng: np.ndarray, n_cand: int, out_row: np.ndarray, ent: np.ndarray,
+    tb: Tables, ubits: np.ndarray, tset_unc: np.ndarray, fv_unc: np.ndarray,
+    rng: np.ndarray, n_cand: int, out_row: np.ndarray, ent: np.ndarray,
     live_len: np.ndarray, gl: np.ndarray, gl_len: np.ndarray,
     dom: np.ndarray, size: np.ndarray, trail: np.ndarray, tlen: np.ndarray,
     queue: np.ndarray, queued: np.ndarray, tried: np.ndarray,
@@ -535,7 +540,7 @@ def best_candidate_live(
     newcov = np.empty(tb.levels.max(), dtype=np.int64)
     best = -1
     for _ in range(n_cand):
-        gain = _build_candidate_live(tb, uncov, ubits, tset_unc, fv_unc, rng, row, order, newcov,
+        gain = _build_candidate_live(tb, ubits, tset_unc, fv_unc, rng, row, order, newcov,
                                      ent, live_len, gl, gl_len[0],
                                      dom, size, trail, tlen, queue, queued, tried)
         if gain > best:
@@ -555,9 +560,9 @@ def score_values_live(
 
 @njit(cache=True)
 def commit_row_live(
-    tb: Tables, uncov: np.ndarray, ubits: np.ndarray, tset_unc: np.ndarray,
-    fv_unc: np.ndarray, row: np.ndarray, gl: np.ndarray, gent: np.ndarray,
-    gl_len: np.ndarray, died: np.ndarray, owned: np.ndarray, n_owned: np.ndarray,
+    tb: Tables, ubits: np.ndarray, tset_unc: np.ndarray, fv_unc: np.ndarray,
+    row: np.ndarray, gl: np.ndarray, gent: np.ndarray, gl_len: np.ndarray,
+    died: np.ndarray, owned: np.ndarray, n_owned: np.ndarray,
 ) -> int:
     """Mark the tuples of a complete row covered, visiting only the live t-sets (the
     others hold no uncovered tuple; their tuple ids from the packed ``gent``); returns how
@@ -572,7 +577,6 @@ def commit_row_live(
         bit = np.uint64(1) << np.uint64(tid & 63)
         if ubits[tid >> 6] & bit:
             s = gl[i]
-            uncov[tid] = False
             ubits[tid >> 6] &= ~bit
             owned[n_owned[0]] = tid
             n_owned[0] += 1

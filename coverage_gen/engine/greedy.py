@@ -163,12 +163,12 @@ def greedy_array(
     The result depends only on ``(problem, coverable, seed)``.
     """
     tb = tables_for(problem, index)
-    uncov = np.array(coverable, dtype=np.bool_, copy=True)
     tset_unc = np.zeros(index.num_tsets, dtype=np.int64)
     fv_unc = np.zeros((problem.num_factors, max(problem.levels)), dtype=np.int64)
-    gk.init_greedy_counts(tb, uncov, tset_unc, fv_unc)
+    coverable = np.asarray(coverable, dtype=np.bool_)
+    gk.init_greedy_counts(tb, coverable, tset_unc, fv_unc)
     remaining = int(tset_unc.sum())
-    ubits = gk.pack_bits(uncov)  # the scan's copy of ``uncov`` (see _score_values_live)
+    ubits = gk.pack_bits(coverable)  # the uncovered tuples, as bits
 
     # Live lists (see ``_greedy_kernels.live_compact``): only t-sets with uncovered tuples are
     # visited, and the work charged is what the live lists cost.
@@ -184,11 +184,11 @@ def greedy_array(
     frozen = len(rows)
     died = np.zeros(1, dtype=np.int64)
     # Tuples in the order rows covered them first, for the redundancy pass.
-    owned = np.empty(int(np.count_nonzero(uncov)), dtype=np.int32)
+    owned = np.empty(remaining, dtype=np.int32)
     n_owned = np.zeros(1, dtype=np.int64)
     owned_ptr = [0]
     for row in rows:
-        remaining -= gk.commit_row_live(tb, uncov, ubits, tset_unc, fv_unc, row, gl, gent,
+        remaining -= gk.commit_row_live(tb, ubits, tset_unc, fv_unc, row, gl, gent,
                                         gl_len, died, owned, n_owned)
         owned_ptr.append(int(n_owned[0]))
 
@@ -216,14 +216,13 @@ def greedy_array(
         else:
             n_cand = candidates_for(n_base, per_cand)
         counter[0] += n_cand * per_cand
-        if gk.best_candidate_live(tb, uncov, ubits, tset_unc, fv_unc, rng, n_cand, row,
+        if gk.best_candidate_live(tb, ubits, tset_unc, fv_unc, rng, n_cand, row,
                                   ent, live_len, gl, gl_len, *fc) <= 0:
-            row = _oracle_row(tb, uncov, tset_unc, fv_unc, rng, oracle,
-                              (ubits, ent, live_len, gl, gl_len))
+            row = _oracle_row(tb, ubits, tset_unc, fv_unc, rng, oracle, (ent, live_len, gl, gl_len))
             counter[0] += per_cand
         if not kern.row_valid(tb, row):
             raise SolverError("internal: the greedy built a row that breaks a constraint")
-        gained = gk.commit_row_live(tb, uncov, ubits, tset_unc, fv_unc, row, gl, gent, gl_len,
+        gained = gk.commit_row_live(tb, ubits, tset_unc, fv_unc, row, gl, gent, gl_len,
                                     died, owned, n_owned)
         owned_ptr.append(int(n_owned[0]))
         if gained <= 0:
@@ -253,7 +252,7 @@ def drop_redundant(tb: kern.Tables, rows: np.ndarray, *, frozen: int = 0) -> np.
 
 def _oracle_row(
     tb: kern.Tables,
-    uncov: np.ndarray,
+    ubits: np.ndarray,
     tset_unc: np.ndarray,
     fv_unc: np.ndarray,
     rng: np.ndarray,
@@ -267,8 +266,8 @@ def _oracle_row(
     """
     k = tb.levels.shape[0]
     row = np.full(k, kern.FREE, dtype=np.int64)
-    ubits, ent, live_len, gl, gl_len = live
-    tid = gk.pick_seed_tuple_live(tb, uncov, tset_unc, rng, gl, int(gl_len[0]))
+    ent, live_len, gl, gl_len = live
+    tid = gk.pick_seed_tuple_live(tb, ubits, tset_unc, rng, gl, int(gl_len[0]))
     gk.place_tuple(tb, tid, row)
     if not oracle.extendable(row):
         raise SolverError(f"tuple {tid} is marked coverable but no valid row holds it")

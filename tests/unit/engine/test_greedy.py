@@ -265,7 +265,7 @@ def test_owned_tuple_redundancy_matches_cover_counts(levels: tuple[int, ...], t:
         ptr = [0]
         ubits, gent = gk.pack_bits(uncov), gk.global_entries(tb)
         for row in rows:
-            gk.commit_row_live(tb, uncov, ubits, tset_unc, fv_unc, row, gl, gent, gl_len,
+            gk.commit_row_live(tb, ubits, tset_unc, fv_unc, row, gl, gent, gl_len,
                                np.zeros(1, dtype=np.int64), owned, n_owned)
             ptr.append(int(n_owned[0]))
         cnt = np.zeros(index.num_tuples, dtype=np.int64)

@@ -64,7 +64,7 @@ def test_equality_chain_never_dead_ends() -> None:
     tset_unc = np.array([uncov[index.offsets[s]:index.offsets[s + 1]].sum()
                          for s in range(index.num_tsets)], dtype=np.int64)
     fv_unc = np.zeros((4, 4), dtype=np.int64)
-    ent = gk.live_entries(tb)
+    ent, ubits = gk.live_entries(tb), gk.pack_bits(uncov)
     live_len = np.diff(tb.fts_ptr).astype(np.int64)
     gl = np.arange(index.num_tsets, dtype=np.int64)
     gl_len = np.array([index.num_tsets], dtype=np.int64)
@@ -72,8 +72,8 @@ def test_equality_chain_never_dead_ends() -> None:
     row = np.empty(4, dtype=np.int64)
     fc = gk.new_domains(tb)
     for _ in range(50):
-        gain = gk.best_candidate_live(tb, uncov, gk.pack_bits(uncov), tset_unc, fv_unc, rng, 1, row,
-                                      ent, live_len, gl, gl_len, *fc)
+        gain = gk.best_candidate_live(tb, ubits, tset_unc, fv_unc, rng, 1, row, ent, live_len,
+                                      gl, gl_len, *fc)
         assert gain > 0 and row[0] == row[1] == row[2]
 
 
